@@ -1,0 +1,164 @@
+"""The ``[adjutant]`` section: what koji-adjutant adds to kojid's configuration.
+
+``AdjutantOptions`` holds the podman connection, image and pull settings,
+container limits, network policy, monitoring, policy and image-cache knobs. The
+dataclass defaults are the one defaults table; ``_PARSERS`` names the converter
+of every key whose annotation alone does not say how to read it. Values come
+from defaults, then the ``[adjutant]`` section, then environment variables
+``KOJI_ADJUTANT_<KEY>`` (key upper-cased), which win. A non-loopback monitoring
+bind address is an error unless ``monitoring_allow_remote`` is true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from koji_adjutant.config import values
+from koji_adjutant.config.files import RawConfig
+from koji_adjutant.errors import ConfigError
+
+SECTION = "adjutant"
+ENV_PREFIX = "KOJI_ADJUTANT_"
+
+
+@dataclass(frozen=True)
+class AdjutantOptions:
+    """The typed ``[adjutant]`` section (see etc/kojid.conf.example for each key)."""
+
+    # Podman connection.
+    podman_url: str = "unix:///run/podman/podman.sock"
+    podman_identity: str | None = None
+    podman_api_timeout: int = 120
+    # Images.
+    default_image: str = "registry.fedoraproject.org/fedora:latest"
+    pull_policy: str = "if-not-present"
+    pull_timeout: int = 600
+    start_timeout: int = 60
+    stop_timeout: int = 10
+    # Network policy: which steps get a network.
+    scm_network: bool = True
+    build_network: bool = False
+    network_mode: str = "bridge"
+    # Default resource limits of a buildroot container.
+    cpus: float | None = None
+    memory: str | None = None
+    pids: int | None = None
+    # Naming and labels of what the daemon creates.
+    container_prefix: str = "koji-adjutant"
+    labels: Mapping[str, str] = field(default_factory=values.FrozenMapping)
+    # Monitoring endpoint.
+    monitoring_enabled: bool = True
+    monitoring_bind: str = "127.0.0.1:8080"
+    monitoring_allow_remote: bool = False
+    # Buildroot policy from the hub.
+    policy_enabled: bool = True
+    policy_cache_ttl: int = 300
+    # Cache of prepared buildroot images.
+    image_cache_enabled: bool = False
+    image_cache_repository: str = "localhost/koji-adjutant-cache"
+    image_cache_ttl: int = 86400
+    image_cache_max_images: int = 10
+    # Daemon log file (kojid's WatchedFileHandler); empty: no log file.
+    log_file: str | None = "/var/log/kojid.log"
+
+
+def _non_empty_word(text: str) -> str:
+    value = text.strip()
+    if not value or any(ch.isspace() for ch in value):
+        raise ValueError(f"expected one word without spaces, got {text!r}")
+    return value
+
+
+def _optional(parser: Callable[[str], object]) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        return parser(text) if text.strip() else None
+    return parse
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "podman_url": lambda text: values.to_url(text, values.PODMAN_URL_SCHEMES),
+    "podman_identity": _optional(str.strip),
+    "podman_api_timeout": lambda text: values.to_int(text, minimum=1),
+    "default_image": _non_empty_word,
+    "pull_policy": lambda text: values.to_choice(text, values.PULL_POLICIES),
+    "pull_timeout": lambda text: values.to_int(text, minimum=1),
+    "start_timeout": lambda text: values.to_int(text, minimum=1),
+    "stop_timeout": values.to_int,
+    "network_mode": _non_empty_word,
+    "cpus": _optional(values.to_positive_float),
+    "memory": _optional(values.to_size),
+    "pids": _optional(lambda text: values.to_int(text, minimum=1)),
+    "container_prefix": _non_empty_word,
+    "labels": values.to_labels,
+    "monitoring_bind": values.to_bind,
+    "policy_cache_ttl": values.to_int,
+    "image_cache_repository": _non_empty_word,
+    "image_cache_ttl": values.to_int,
+    "image_cache_max_images": lambda text: values.to_int(text, minimum=1),
+    "log_file": _optional(str.strip),
+}
+KEYS = tuple(f.name for f in dataclasses.fields(AdjutantOptions))
+_BY_TYPE = {"bool": values.to_bool, "int": values.to_int}
+
+
+def parse_value(key: str, text: str) -> object:
+    """Convert the text of ``[adjutant] key``; raises ValueError naming the expected form."""
+    parser = _PARSERS.get(key)
+    if parser is None:
+        parser = _BY_TYPE[AdjutantOptions.__dataclass_fields__[key].type]
+    return parser(text)
+
+
+def env_name(key: str) -> str:
+    """The environment variable that overrides ``[adjutant] key``."""
+    return ENV_PREFIX + key.upper()
+
+
+def build_adjutant_options(raw: RawConfig, environ: Mapping[str, str]
+                           ) -> tuple[AdjutantOptions, list[str]]:
+    """Merge defaults, ``[adjutant]`` and ``KOJI_ADJUTANT_*``; return options and warnings."""
+    typed: dict[str, object] = {}
+    for key, entry in raw.section(SECTION).items():
+        if key not in KEYS:
+            message = values.unknown_key_message(
+                key, KEYS, f"[adjutant] accepts: {', '.join(KEYS)}")
+            raise ConfigError(message, path=entry.path, section=SECTION, key=key)
+        typed[key] = _parse(key, entry.value, entry.path, SECTION)
+    warnings = []
+    known_env = {env_name(key): key for key in KEYS}
+    for name in sorted(environ):
+        if name in known_env:
+            typed[known_env[name]] = _parse(known_env[name], environ[name], "environment", None,
+                                            label=name)
+        elif name.startswith(ENV_PREFIX):
+            warnings.append(f"environment variable {name} is not a koji-adjutant setting "
+                            "and is ignored")
+    options = AdjutantOptions(**typed)
+    _check_monitoring(options, raw, environ)
+    return options, warnings
+
+
+def _parse(key: str, text: str, path: str, section: str | None,
+           label: str | None = None) -> object:
+    try:
+        return parse_value(key, text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=path, section=section, key=label or key) from exc
+
+
+def _check_monitoring(options: AdjutantOptions, raw: RawConfig,
+                      environ: Mapping[str, str]) -> None:
+    if not options.monitoring_enabled or options.monitoring_allow_remote:
+        return
+    if values.is_loopback_bind(options.monitoring_bind):
+        return
+    if env_name("monitoring_bind") in environ:
+        path, section, key = "environment", None, env_name("monitoring_bind")
+    else:
+        entry = raw.section(SECTION)["monitoring_bind"]
+        path, section, key = entry.path, SECTION, "monitoring_bind"
+    raise ConfigError(f"{options.monitoring_bind} is not a loopback address; the monitoring "
+                      "endpoint is unauthenticated, so bind it to 127.0.0.1 or [::1], or set "
+                      "monitoring_allow_remote = true", path=path, section=section, key=key)

@@ -1,0 +1,51 @@
+"""The daemon's connection to its container runtime.
+
+The main process uses the runtime for one thing only: removing containers of
+tasks that ended (cancelled, killed, finished) and of earlier daemon runs.
+Task processes open their own connection after the fork.
+"""
+
+import os
+
+from koji_adjutant.container import ContainerManager, PodmanManager
+from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
+from koji_adjutant.daemon.startup import StartupError
+from koji_adjutant.errors import EX_UNAVAILABLE
+
+
+def state_dir(options) -> str:
+    """Where exec control files of this daemon's containers live (under workdir)."""
+    return os.path.join(options.workdir, "containers")
+
+
+def open_manager(options, host_name: str, instance_id: str) -> PodmanManager:
+    """A ``PodmanManager`` configured from the ``[adjutant]`` section."""
+    adj = options.adjutant
+    return PodmanManager(adj.podman_url, host_label=host_name, instance_id=instance_id,
+                         pull_policy=adj.pull_policy, pull_timeout=adj.pull_timeout,
+                         start_timeout=adj.start_timeout, stop_timeout=adj.stop_timeout,
+                         extra_labels=dict(adj.labels), state_dir=state_dir(options))
+
+
+class Runtime:
+    """The main process's handle on the runtime: ping once, sweep by task."""
+
+    def __init__(self, manager: ContainerManager):
+        self.manager = manager
+
+    def sweep_task(self, task_id: int | None) -> int:
+        """Remove one task's containers (or all of this host's); how many."""
+        return len(self.manager.sweep(task_id))
+
+
+def connect(options, host_name: str, instance_id: str) -> Runtime:
+    """Open and check the runtime; a dead podman socket is a one-line start-up error."""
+    manager = open_manager(options, host_name, instance_id)
+    try:
+        manager.ping()
+    except RuntimeUnavailable as exc:
+        raise StartupError(f"{exc} (start it with 'systemctl start podman.socket' or set "
+                           f"[adjutant] podman_url)", EX_UNAVAILABLE) from exc
+    except ContainerError as exc:
+        raise StartupError(str(exc), EX_UNAVAILABLE) from exc
+    return Runtime(manager)

@@ -1,0 +1,67 @@
+"""Logging set up the way kojid does it (contract 1.4).
+
+A ``WatchedFileHandler`` on the log file (``/var/log/kojid.log`` unless the
+``[adjutant] log_file`` key says otherwise) is attached to the ``koji`` logger
+when the file exists or can be created; the level comes from ``log_level``,
+then ``--debug`` / ``--verbose``; ``--fg`` adds a stderr handler.
+"""
+
+import logging
+import logging.handlers
+import os
+
+LOG_FORMAT = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
+STDERR_FORMAT = "%(asctime)s [%(levelname)s] {%(process)d} %(name)s:%(lineno)d %(message)s"
+
+
+def _writable(path: str) -> bool:
+    if os.path.exists(path):
+        return os.access(path, os.W_OK)
+    parent = os.path.dirname(path) or "."
+    return os.path.isdir(parent) and os.access(parent, os.W_OK)
+
+
+def attach_file_handler(path: str | None) -> logging.Handler | None:
+    """Attach the kojid log file handler to the ``koji`` logger, if usable."""
+    if not path or not _writable(path):
+        return None
+    handler = logging.handlers.WatchedFileHandler(path)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger("koji").addHandler(handler)
+    return handler
+
+
+def configure_levels(log_level: str | None, debug: bool, verbose: bool,
+                     debug_task: bool) -> None:
+    """Set the ``koji`` logger level as kojid does (log_level, then -d / -v)."""
+    logger = logging.getLogger("koji")
+    level = logging.WARNING
+    if log_level:
+        level = logging.getLevelName(log_level.upper())
+    if debug:
+        level = logging.DEBUG
+    elif verbose:
+        level = logging.INFO
+    logger.setLevel(level)
+    if debug_task:
+        logging.getLogger("koji.build.BaseTaskHandler").setLevel(logging.DEBUG)
+
+
+def attach_stderr_handler() -> logging.Handler:
+    """Foreground mode: also log to stderr, with pid and line numbers."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+    logging.getLogger("koji").addHandler(handler)
+    return handler
+
+
+def attach_mail_handler(admin_emails: str | None) -> None:
+    """Mail ERROR records to ``admin_emails`` (comma separated), as kojid does."""
+    if not admin_emails:
+        return
+    recipients = [a.strip() for a in admin_emails.split(",") if a.strip()]
+    handler = logging.handlers.SMTPHandler(
+        "localhost", "kojid@%s" % os.uname().nodename, recipients, "kojid: error notice")
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger("koji").addHandler(handler)

@@ -1,0 +1,104 @@
+"""The daemon's main loop (contract 1.7 and 1.8).
+
+One iteration: expire buildroots of finished tasks (only when the previous
+iteration took nothing), reconcile running tasks with the hub, report
+readiness and take at most one task.  SIGTERM ends the loop and runs an
+orderly shutdown (kill task processes, remove their containers, free their
+tasks, report not ready); SIGUSR1 asks for a graceful restart, which happens
+once no task is held, by re-executing the same command line.
+"""
+
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+
+import koji
+import koji.tasks
+
+from koji_adjutant.errors import EX_FAILURE, EX_OK
+
+logger = logging.getLogger("koji.build")
+
+
+def _install_signal_handlers(tm) -> None:
+    def on_term(signum, frame):
+        raise SystemExit(EX_OK)
+
+    def on_usr1(signum, frame):
+        logger.warning("graceful restart requested")
+        tm.restart_pending = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGUSR1, on_usr1)
+
+
+def _iterate(tm, took_task: bool) -> bool:
+    if not took_task:
+        tm.updateBuildroots()
+    tm.updateTasks()
+    return tm.getNextTask()
+
+
+def run(tm, options) -> int:
+    """Run the loop until shutdown; return the exit code (re-execs on restart)."""
+    _install_signal_handlers(tm)
+    code = EX_OK
+    taken = False
+    while True:
+        try:
+            taken = _iterate(tm, taken)
+        except (SystemExit, koji.tasks.ServerExit, KeyboardInterrupt):
+            logger.warning("exiting")
+            break
+        except koji.tasks.ServerRestart:
+            logger.warning("restarting")
+            _release_session(tm)
+            restart_self()
+        except koji.AuthExpired:
+            logger.error("session expired")
+            code = EX_FAILURE
+            break
+        except koji.AuthError:
+            logger.error("authentication error: %s", traceback.format_exc())
+            code = EX_FAILURE
+            break
+        except koji.RetryError:
+            raise
+        except Exception:  # the loop must survive any one bad iteration, as kojid's does
+            logger.error("error in main loop:\n%s", traceback.format_exc())
+            taken = False
+        if not taken:
+            try:
+                time.sleep(options.sleeptime)
+            except (SystemExit, KeyboardInterrupt):
+                logger.warning("exiting")
+                break
+    _shutdown(tm)
+    return code
+
+
+def _shutdown(tm) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        tm.shutdown()
+    except (koji.GenericError, OSError) as exc:
+        logger.error("shutdown was not clean: %s", exc)
+    _release_session(tm)
+
+
+def _release_session(tm) -> None:
+    """Log out, which also releases the host's exclusive session for the next process."""
+    try:
+        tm.session.logout()
+    except (koji.GenericError, OSError) as exc:
+        logger.warning("logout failed: %s", exc)
+
+
+def restart_self() -> None:
+    """Re-execute this process with its original command line (same pid)."""
+    logging.shutdown()
+    argv = list(sys.orig_argv)
+    os.execv(sys.executable, [sys.executable] + argv[1:])

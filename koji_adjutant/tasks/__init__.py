@@ -1,0 +1,1 @@
+"""Task handlers: one module per koji task method, registered in ``registry``."""

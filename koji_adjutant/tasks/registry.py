@@ -1,0 +1,42 @@
+"""The one explicit table of task handlers this daemon serves.
+
+kojid finds its handlers by scanning module globals; we list them instead, so
+that what the daemon reports to the hub (``host.updateHost`` ``methods``) and
+what it refuses are both visible here.  Generic handlers come from the koji
+library unchanged; later modules of ``koji_adjutant.tasks`` add the buildroot,
+build and repository handlers to ``HANDLERS``.
+"""
+
+from collections.abc import Iterable
+
+import koji.tasks
+
+# Generic handlers that kojid registers from koji.tasks (contract 3.15).
+LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
+    koji.tasks.WaitrepoTask,
+    koji.tasks.DependantTask,
+    koji.tasks.RestartTask,
+    koji.tasks.RestartVerifyTask,
+    koji.tasks.RestartHostsTask,
+    koji.tasks.ShutdownTask,
+    koji.tasks.SleepTask,
+    koji.tasks.ForkTask,
+    koji.tasks.WaitTestTask,
+    koji.tasks.SubtaskTask,
+    koji.tasks.FakeTask,
+    koji.tasks.DefaultTask,
+)
+
+# Handlers written for koji-adjutant, by task method module.
+ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = ()
+
+HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS
+
+
+def handler_methods(handlers: Iterable[type[koji.tasks.BaseTaskHandler]] = HANDLERS) -> list[str]:
+    """Return the task method names served by ``handlers`` (later entries win)."""
+    methods: dict[str, type] = {}
+    for cls in handlers:
+        for method in cls.Methods:
+            methods[method] = cls
+    return sorted(methods)
