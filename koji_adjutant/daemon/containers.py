@@ -24,7 +24,8 @@ def open_manager(options, host_name: str, instance_id: str) -> PodmanManager:
     return PodmanManager(adj.podman_url, host_label=host_name, instance_id=instance_id,
                          pull_policy=adj.pull_policy, pull_timeout=adj.pull_timeout,
                          start_timeout=adj.start_timeout, stop_timeout=adj.stop_timeout,
-                         extra_labels=dict(adj.labels), state_dir=state_dir(options))
+                         extra_labels=dict(adj.labels), state_dir=state_dir(options),
+                         api_timeout=adj.podman_api_timeout)
 
 
 class Runtime:
