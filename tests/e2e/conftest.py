@@ -1,0 +1,155 @@
+"""Fixtures for end-to-end tests: the real daemon, as a subprocess, against the hub simulator.
+
+``start_daemon(host, **kojid_keys)`` writes a kojid.conf for a host of the
+``hub`` fixture, starts ``python -m koji_adjutant.daemon.cli --fg -c CONF``
+and returns a ``Daemon`` whose log can be read and which is stopped (SIGTERM,
+then SIGKILL) at the end of the test.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import koji
+import pytest
+
+from hubsim.fixtures import hub, hub_ca_dir, hub_tls  # noqa: F401  (fixtures)
+
+PLUGIN_DIR = Path(__file__).parent / "plugins"
+TEST_IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    """Poll ``predicate`` until it returns a true value; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Daemon:
+    """A running ``kojid`` subprocess and its files."""
+
+    def __init__(self, conf: Path, log: Path, argv: list[str], env: dict):
+        self.conf = conf
+        self.log_path = log
+        self.argv = argv
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Daemon":
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=self.env, start_new_session=True)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"kojid did not exit within {timeout} s; log:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        if self.proc:
+            # a killed daemon can leave task processes in its session: end them too
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._log.close()
+
+
+def host_ready(hub, host: str) -> bool:
+    """What the hub last heard from ``host``: ready or not."""
+    return bool(hub.session().getHost(host)["ready"])
+
+
+def task_state(hub, task_id: int) -> str:
+    return koji.TASK_STATES[hub.task_info(task_id)["state"]]
+
+
+def containers_of_task(task_id: int) -> list[str]:
+    out = subprocess.run(["podman", "ps", "-a", "-q", "--filter",
+                          f"label=io.koji.adjutant.task_id={task_id}"],
+                         check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"
+
+
+def write_conf(path: Path, hub, host: str, extra: dict, adjutant: dict) -> Path:
+    work = path.parent / f"work-{host}"
+    keys = {
+        "server": hub.url, "topurl": hub.topurl, "topdir": str(hub.topdir),
+        "workdir": str(work), "mockdir": str(path.parent / "mock"), "sleeptime": "1",
+        "minspace": "1", "user": host, "password": host,
+        "pluginpath": str(PLUGIN_DIR), "plugin": "adjutant_probe",
+        "max_retries": "2", "retry_interval": "1",
+    }
+    keys.update({k: str(v) for k, v in extra.items() if v is not None})
+    for k in [k for k, v in extra.items() if v is None]:
+        keys.pop(k, None)
+    adj = {"log_file": "", "default_image": TEST_IMAGE}
+    adj.update({k: str(v) for k, v in adjutant.items()})
+    lines = ["[kojid]"] + [f"{k} = {v}" for k, v in keys.items()]
+    lines += ["", "[adjutant]"] + [f"{k} = {v}" for k, v in adj.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def probe_dir(tmp_path):
+    d = tmp_path / "probe"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def start_daemon(tmp_path, probe_dir):
+    """Factory: ``start_daemon(hub, host, args=(), adjutant={}, **kojid_keys) -> Daemon``."""
+    daemons: list[Daemon] = []
+
+    def start(hub_, host: str, args=(), adjutant=None, wait_ready=True, **kojid_keys) -> Daemon:
+        conf = write_conf(tmp_path / f"kojid-{host}-{len(daemons)}.conf", hub_, host,
+                          kojid_keys, adjutant or {})
+        env = dict(os.environ, ADJUTANT_PROBE_DIR=str(probe_dir))
+        argv = [sys.executable, "-m", "koji_adjutant.daemon.cli", "--fg", "--verbose",
+                "-c", str(conf), *args]
+        daemon = Daemon(conf, tmp_path / f"kojid-{host}-{len(daemons)}.log", argv, env)
+        daemons.append(daemon.start())
+        if wait_ready:
+            wait_for(lambda: host_ready(hub_, host) or daemon.proc.poll() is not None,
+                     timeout=30, what=f"{host} to report ready")
+            assert daemon.proc.poll() is None, f"kojid exited early:\n{daemon.log()}"
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.stop()

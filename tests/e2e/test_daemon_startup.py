@@ -1,0 +1,115 @@
+"""Start-up of the daemon: login methods, the exclusive lock, and clear start-up errors."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import koji
+
+from conftest import containers_of_task, pid_alive, task_state, wait_for
+
+
+def run_kojid(conf, *args, timeout=60):
+    """Run kojid in the foreground to completion; return (exit code, output)."""
+    proc = subprocess.run([sys.executable, "-m", "koji_adjutant.daemon.cli", "--fg", "-c",
+                           str(conf), *args], capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_login_by_client_certificate(hub_tls, start_daemon):
+    hub_tls.add_host("builder1")
+    daemon = start_daemon(hub_tls, "builder1", user=None, password=None,
+                          cert=hub_tls.client_cert("builder1"), serverca=hub_tls.ca_cert)
+    assert "logged in to https://" in daemon.log()
+    task_id = hub_tls.make_task("adjutantProbe", ["echo", "over tls"])
+    assert hub_tls.wait_task(task_id, timeout=30)["state"] == koji.TASK_STATES["CLOSED"]
+    assert hub_tls.task_result(task_id)["value"] == "over tls"
+
+
+def test_exclusive_session_is_refused_without_force_lock(hub, start_daemon, tmp_path):
+    hub.add_host("builder1", password="builder1")
+    holder = hub.host_session("builder1", force=False)
+    daemon = start_daemon(hub, "builder1", wait_ready=False)
+    assert daemon.wait(60) == 1
+    assert "Unable to get lock. Trying using --force-lock" in daemon.log()
+    assert "Traceback" not in daemon.log()
+    assert holder.echo("still mine") == ["still mine"]
+
+    forced = start_daemon(hub, "builder1", args=["--force-lock"])
+    assert forced.proc.poll() is None
+    try:
+        holder.echo("gone")
+    except koji.AuthError as exc:
+        assert "Invalid session" in str(exc) or "locked" in str(exc)
+    else:
+        raise AssertionError("the old session survived --force-lock")
+
+
+def test_skip_main_logs_in_and_exits(hub, start_daemon):
+    hub.add_host("builder1", password="builder1")
+    daemon = start_daemon(hub, "builder1", args=["--skip-main"], wait_ready=False)
+    assert daemon.wait(60) == 0, daemon.log()
+    assert "started as host builder1" in daemon.log()
+
+
+def test_dead_podman_socket_is_one_clear_error(hub, start_daemon, tmp_path):
+    hub.add_host("builder1", password="builder1")
+    daemon = start_daemon(hub, "builder1", wait_ready=False,
+                          adjutant={"podman_url": f"unix://{tmp_path}/no-such.sock"})
+    assert daemon.wait(60) == 69
+    errors = [line for line in daemon.log().splitlines() if line.startswith("kojid:")]
+    assert len(errors) == 1 and "podman" in errors[0], daemon.log()
+    assert "Traceback" not in daemon.log()
+
+
+def test_user_that_is_not_a_host_cannot_start(hub, start_daemon):
+    hub.add_user("alice", password="alice")
+    daemon = start_daemon(hub, "alice", wait_ready=False)
+    assert daemon.wait(60) == 1
+    assert "not a builder host" in daemon.log() or "not a host" in daemon.log()
+    assert "Traceback" not in daemon.log()
+
+
+def test_bad_configuration_and_command_line_exit_codes(hub, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(f"[kojid]\nserver = {hub.url}\ntopurl = {hub.topurl}\nmaxjobs = many\n")
+    code, out = run_kojid(conf)
+    assert code == 78
+    assert str(conf) in out and "maxjobs" in out
+    code, out = run_kojid(conf, "positional")
+    assert code == 2
+
+
+def test_unwritable_workdir_is_a_start_up_error(hub, start_daemon, tmp_path):
+    hub.add_host("builder1", password="builder1")
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    daemon = start_daemon(hub, "builder1", wait_ready=False, workdir=blocker / "work")
+    assert daemon.wait(60) == 73
+    assert "workdir" in daemon.log() and "Traceback" not in daemon.log()
+
+
+def test_restart_after_sigkill_frees_stale_task_and_sweeps_its_container(
+        hub, start_daemon, probe_dir):
+    hub.add_host("builder1", password="builder1")
+    first = start_daemon(hub, "builder1")
+    task_id = hub.make_task("adjutantProbe", ["container", 600])
+    marker = probe_dir / f"{task_id}.container"
+    wait_for(marker.exists, timeout=60, what="the probe's container")
+    task_pid = int(marker.read_text())
+    # systemd's KillMode=control-group: the daemon and its task processes die together
+    subprocess.run(["pkill", "-KILL", "-s", str(first.proc.pid)], check=False)
+    first.proc.wait(10)
+    wait_for(lambda: not pid_alive(task_pid), timeout=10, what="the task process to die")
+    assert containers_of_task(task_id), "the killed task should have left its container"
+    assert task_state(hub, task_id) == "OPEN"
+
+    start_daemon(hub, "builder1", args=["--force-lock"])
+    wait_for(lambda: not containers_of_task(task_id), timeout=30,
+             what="the start-up sweep to remove the leftover container")
+    # the stale task was freed and taken again by the new daemon
+    marker.unlink()
+    wait_for(marker.exists, timeout=60, what="the task to run again")
+    hub.cancel_task(task_id)
+    wait_for(lambda: not containers_of_task(task_id), timeout=30, what="cleanup after cancel")

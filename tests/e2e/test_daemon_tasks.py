@@ -1,0 +1,133 @@
+"""The daemon takes tasks from the hub, runs each in a forked process and reports them.
+
+Real daemon subprocess, real XML-RPC against the hub simulator; the probe
+plugin (tests/e2e/plugins) provides a handler whose behaviour each test picks.
+"""
+
+import signal
+import time
+
+import koji
+import pytest
+from koji.xmlrpcplus import Fault
+
+from conftest import containers_of_task, pid_alive, task_state, wait_for
+
+
+@pytest.fixture
+def builder(hub):
+    hub.add_host("builder1", password="builder1")
+    return "builder1"
+
+
+def test_task_runs_in_forked_process_and_is_closed_with_its_result(hub, builder, start_daemon):
+    daemon = start_daemon(hub, builder)
+    task_id = hub.make_task("adjutantProbe", ["echo", "hello"])
+    info = hub.wait_task(task_id, timeout=30)
+    assert koji.TASK_STATES[info["state"]] == "CLOSED", daemon.log()
+    result = hub.task_result(task_id)
+    assert result["value"] == "hello"
+    assert result["big"] == 2 ** 40 and result["none"] is None
+    assert result["pid"] != daemon.proc.pid
+    assert info["host_id"] == hub.session().getHost(builder)["id"]
+    assert info["weight"] == 0.5
+
+
+def test_updatehost_reports_methods_and_maxjobs(hub, builder, start_daemon):
+    start_daemon(hub, builder, maxjobs=3)
+    data = hub.session().getHost(builder)
+    assert data["ready"] is True
+    host_id = hub.session().getHost(builder)["id"]
+    host_data = hub.session().scheduler.getHostData(host_id)[0]["data"]
+    assert host_data["maxjobs"] == 3
+    assert {"adjutantProbe", "sleep", "waitrepo", "restart", "shutdown"} <= set(
+        host_data["methods"])
+
+
+def test_failing_handler_fails_task_with_koji_fault(hub, builder, start_daemon):
+    start_daemon(hub, builder)
+    build_error = hub.make_task("adjutantProbe", ["fail", "spec has no %build"])
+    crash = hub.make_task("adjutantProbe", ["crash", "unexpected"])
+    for task_id in (build_error, crash):
+        assert task_state(hub, hub.wait_task(task_id, timeout=30)["id"]) == "FAILED"
+    with pytest.raises(koji.BuildError) as exc:
+        hub.task_result(build_error)
+    assert exc.value.faultCode == 1005
+    assert str(exc.value) == "spec has no %build"
+    with pytest.raises(Fault) as crashed:
+        hub.task_result(crash)
+    assert crashed.value.faultCode == 1
+    assert "ValueError: unexpected" in crashed.value.faultString
+
+
+def test_maxjobs_is_respected(hub, builder, start_daemon):
+    start_daemon(hub, builder, maxjobs=1)
+    tasks = [hub.make_task("adjutantProbe", ["sleep", 2]) for _ in range(2)]
+    seen_open = []
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        states = [task_state(hub, t) for t in tasks]
+        seen_open.append(states.count("OPEN"))
+        if states == ["CLOSED", "CLOSED"]:
+            break
+        time.sleep(0.2)
+    assert [task_state(hub, t) for t in tasks] == ["CLOSED", "CLOSED"]
+    assert max(seen_open) == 1
+
+
+def test_unsupported_method_is_refused_and_goes_to_another_host(hub, builder, start_daemon):
+    hub.add_host("builder2", password="builder2")
+    start_daemon(hub, builder)
+    task_id = hub.make_task("buildMaven", ["git://example.com/x.git", "tag", {}])
+    wait_for(lambda: hub.refusals(task_id), timeout=30, what="a refusal")
+    refusal = hub.refusals(task_id)[0]
+    assert refusal["soft"] is False and refusal["msg"] == "no handler for method"
+    other = hub.host_session("builder2", force=True)
+    other.host.updateHost(0.0, True)
+    assigned = wait_for(lambda: other.host.getTasks(), timeout=10, what="assignment")
+    assert [t["id"] for t in assigned] == [task_id]
+
+
+def test_cancelled_task_process_and_container_are_killed(hub, builder, start_daemon,
+                                                          probe_dir):
+    start_daemon(hub, builder)
+    task_id = hub.make_task("adjutantProbe", ["container", 600])
+    marker = probe_dir / f"{task_id}.container"
+    wait_for(marker.exists, timeout=60, what="the probe's container")
+    pid = int(marker.read_text())
+    assert containers_of_task(task_id)
+    hub.cancel_task(task_id)
+    wait_for(lambda: not pid_alive(pid), timeout=20, what="the task process to die")
+    wait_for(lambda: not containers_of_task(task_id), timeout=20,
+             what="the task's container to be removed")
+    assert task_state(hub, task_id) == "CANCELED"
+
+
+def test_sigterm_frees_held_tasks_and_reports_not_ready(hub, builder, start_daemon, probe_dir):
+    daemon = start_daemon(hub, builder)
+    task_id = hub.make_task("adjutantProbe", ["sleep", 600])
+    marker = probe_dir / f"{task_id}.started"
+    wait_for(marker.exists, timeout=30, what="the task to start")
+    pid = int(marker.read_text())
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0
+    assert task_state(hub, task_id) == "FREE"
+    assert not pid_alive(pid)
+    assert hub.session().getHost(builder)["ready"] is False
+
+
+def test_sigusr1_restarts_only_once_idle(hub, builder, start_daemon, probe_dir):
+    daemon = start_daemon(hub, builder)
+    first = hub.make_task("adjutantProbe", ["sleep", 4])
+    wait_for((probe_dir / f"{first}.started").exists, timeout=30, what="first task")
+    daemon.signal(signal.SIGUSR1)
+    time.sleep(1.5)  # let the daemon see the pending restart before offering more work
+    second = hub.make_task("adjutantProbe", ["echo", "after restart"])
+    time.sleep(1.5)
+    assert task_state(hub, first) == "OPEN"
+    assert task_state(hub, second) != "OPEN", "took new work while a restart was pending"
+    assert hub.wait_task(second, timeout=60)["state"] == koji.TASK_STATES["CLOSED"]
+    assert task_state(hub, first) == "CLOSED"
+    log = daemon.log()
+    assert log.count("started as host builder1") == 2, log
+    assert daemon.proc.poll() is None  # same process, re-executed
