@@ -109,6 +109,9 @@ class ContainerManager(Protocol):
     def stop(self, container: ContainerRef) -> None:
         """Stop the container's processes, leaving the container to inspect or remove."""
 
+    def disconnect_network(self, container: ContainerRef, network: str) -> None:
+        """Disconnect the running container from ``network`` (e.g. after installs)."""
+
     def remove(self, container: ContainerRef | str) -> None:
         """Kill and remove the container at once; removing a missing one is not an error."""
 

@@ -168,6 +168,18 @@ class PodmanManager:
                                  container=container.name,
                                  hint="remove it instead, or check the podman service") from exc
 
+    def disconnect_network(self, container: ContainerRef, network: str) -> None:
+        """Take ``network`` away from a running container (only loopback may remain)."""
+        name = "podman" if network == "bridge" else network
+        try:
+            self._api.request("POST", f"/networks/{name}/disconnect",
+                              body={"Container": container.id, "Force": True})
+        except ApiFailure as exc:
+            raise ContainerError(f"cannot disconnect network {name}: {exc.message}",
+                                 container=container.name,
+                                 hint="the build must not run with a network; check the "
+                                      "podman network configuration") from exc
+
     def remove(self, container: ContainerRef | str) -> None:
         """Kill and remove the container and its control directory at once."""
         ident = _ident(container)

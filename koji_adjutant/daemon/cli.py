@@ -7,7 +7,6 @@ API service does not answer; 73 workdir unusable; 78 configuration error.
 
 import logging
 import sys
-import uuid
 
 import koji
 
@@ -44,7 +43,7 @@ def _make_manager(options, session) -> AdjutantTaskManager:
     except koji.AuthError as exc:
         raise LoginFailed(f"the hub user is not a builder host: {exc}") from exc
     runtime = containers.connect(options, host_name=host["name"],
-                                 instance_id=uuid.uuid4().hex[:12])
+                                 instance_id=options.instance_id)
     tm = AdjutantTaskManager(options, session, sweeper=runtime.sweep_task)
     tm.host_name = host["name"]
     tm.register(HANDLERS)

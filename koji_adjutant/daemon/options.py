@@ -7,6 +7,7 @@ that handlers reach both through the one ``options`` argument the library
 passes them.
 """
 
+import uuid
 from typing import Any
 
 from koji_adjutant.config import AdjutantOptions, Config, KojidOptions
@@ -15,12 +16,15 @@ from koji_adjutant.config import AdjutantOptions, Config, KojidOptions
 class DaemonOptions:
     """Read-only view: kojid's options by attribute, plus ``.adjutant``."""
 
-    __slots__ = ("kojid", "adjutant", "files")
+    __slots__ = ("kojid", "adjutant", "files", "instance_id")
 
-    def __init__(self, kojid: KojidOptions, adjutant: AdjutantOptions, files: tuple = ()):
+    def __init__(self, kojid: KojidOptions, adjutant: AdjutantOptions, files: tuple = (),
+                 instance_id: str | None = None):
         object.__setattr__(self, "kojid", kojid)
         object.__setattr__(self, "adjutant", adjutant)
         object.__setattr__(self, "files", tuple(files))
+        # labels every container of this daemon process (and of its task processes)
+        object.__setattr__(self, "instance_id", instance_id or uuid.uuid4().hex[:12])
 
     @classmethod
     def from_config(cls, config: Config) -> "DaemonOptions":

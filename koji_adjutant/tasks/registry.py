@@ -11,6 +11,9 @@ from collections.abc import Iterable
 
 import koji.tasks
 
+from koji_adjutant.tasks.build_arch import BuildArchTask
+from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
+
 # Generic handlers that kojid registers from koji.tasks (contract 3.15).
 LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
     koji.tasks.WaitrepoTask,
@@ -28,7 +31,10 @@ LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
 )
 
 # Handlers written for koji-adjutant, by task method module.
-ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = ()
+ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
+    BuildArchTask,
+    RebuildSRPMTask,
+)
 
 HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS
 

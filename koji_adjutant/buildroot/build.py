@@ -1,0 +1,114 @@
+"""The build steps run in a buildroot: BuildRequires, binary rebuild, SRPM rebuild.
+
+Both steps follow kojid's (contract 3.4, 3.5, 4.5): the record goes BUILDING,
+the package list is updated afterwards whether the build worked or not, and
+a failure names the log to read.  The network is gone before rpmbuild runs,
+which runs as the unprivileged build user with the tag's macros and
+``rpm.env.*`` environment, under ``rpmbuild_timeout``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from koji_adjutant.buildroot.buildroot import Buildroot
+from koji_adjutant.buildroot.environment import BUILD_USER, TOPDIR
+from koji_adjutant.container.errors import ContainerTimeout
+from koji_adjutant.errors import TaskFailed
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Files a build left in the buildroot's result directories (host paths)."""
+
+    srpms: tuple[Path, ...]
+    rpms: tuple[Path, ...]
+    other: tuple[Path, ...]
+
+
+def srpm_requires(br: Buildroot, srpm: str) -> list[str]:
+    """The SRPM's BuildRequires, without rpmlib() features."""
+    lines: list[str] = []
+    br.run(["rpm", "-qp", "--requires", srpm], log=lines.append, user=BUILD_USER)
+    return [line.strip() for line in lines
+            if line.strip() and not line.startswith("rpmlib(")]
+
+
+def install_buildrequires(br: Buildroot, srpm: str) -> None:
+    """Install from the koji repo what the SRPM needs and the buildroot lacks."""
+    requires = srpm_requires(br, srpm)
+    with br.logs.phase("install BuildRequires"):
+        missing = br.not_provided(requires)
+        br.logs.append("root.log", f"BuildRequires: {', '.join(requires) or '-'}; "
+                                   f"to install: {', '.join(missing) or '-'}\n")
+        if missing:
+            br.dnf_install(missing, what="the BuildRequires")
+
+
+def _unpack(br: Buildroot, srpm: str, topdir: str) -> str:
+    """Install the SRPM's sources under ``topdir``; return its one spec file's path."""
+    define = f"_topdir {topdir}"
+    br.run(["rpm", "-iv", "--define", define, srpm], log="build.log", user=BUILD_USER)
+    lines: list[str] = []
+    br.run(["/bin/sh", "-c", f"ls {topdir}/SPECS/*.spec 2>/dev/null || true"],
+           log=lines.append, user=BUILD_USER)
+    specs = [line.strip() for line in lines if line.strip()]
+    if len(specs) != 1:
+        raise TaskFailed(f"expected exactly one spec file in the SRPM, found {len(specs)}")
+    return specs[0]
+
+
+def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
+    timeout = br.options.rpmbuild_timeout
+    try:
+        result = br.run(argv, log="build.log", user=BUILD_USER, check=False,
+                        timeout=timeout, env=dict(br.params.env.env))
+    except ContainerTimeout as exc:
+        raise TaskFailed(f"{what} exceeded rpmbuild_timeout ({timeout} s) and was "
+                         f"stopped; see build.log") from exc
+    if result.exit_code != 0:
+        raise TaskFailed(f"{what}, exit status {result.exit_code}; see build.log")
+
+
+def _merge(*results: BuildResult) -> BuildResult:
+    return BuildResult(*(tuple(p for r in results for p in getattr(r, f))
+                         for f in ("srpms", "rpms", "other")))
+
+
+def _collect(directory: Path) -> BuildResult:
+    files = sorted(p for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else []
+    return BuildResult(
+        srpms=tuple(p for p in files if p.name.endswith(".src.rpm")),
+        rpms=tuple(p for p in files if p.name.endswith(".rpm")
+                   and not p.name.endswith(".src.rpm")),
+        other=tuple(p for p in files if not p.name.endswith(".rpm")))
+
+
+def rebuild(br: Buildroot, srpm: str, target_arch: str) -> BuildResult:
+    """Rebuild ``srpm`` (a path in the container) into an SRPM and binaries for the arch."""
+    br.record.building()
+    try:
+        install_buildrequires(br, srpm)
+        br.cut_network()
+        with br.logs.phase(f"rpmbuild for {target_arch}"):
+            spec = _unpack(br, srpm, TOPDIR)
+            _rpmbuild(br, ["rpmbuild", "-ba", "--target", target_arch, spec],
+                      f"error building package (arch {target_arch})")
+    finally:
+        br.update_package_list()
+    root = br.host_path(TOPDIR)
+    return _merge(_collect(root / "SRPMS"), _collect(root / "RPMS"))
+
+
+def rebuild_srpm(br: Buildroot, srpm: str) -> Path:
+    """Rebuild ``srpm`` with the buildroot's macros (its ``%dist``); the new SRPM's path."""
+    br.record.building()
+    topdir = TOPDIR + "/srpm_unpacked"
+    br.cut_network()
+    with br.logs.phase("rebuild SRPM"):
+        spec = _unpack(br, srpm, topdir)
+        _rpmbuild(br, ["rpmbuild", "--define", f"_topdir {topdir}", "-bs", "--nodeps",
+                       "--target", "noarch", spec], "error rebuilding the SRPM")
+    result = _collect(br.host_path(topdir + "/SRPMS"))
+    if len(result.srpms) != 1:
+        raise TaskFailed(f"expected one SRPM after the rebuild, found {len(result.srpms)}")
+    return result.srpms[0]

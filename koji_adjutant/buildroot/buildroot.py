@@ -1,0 +1,275 @@
+"""One buildroot = one container: set up like kojid's mock root, then used for a build.
+
+Owns, for the length of a ``with`` block: the hub record (expired at the end,
+failed or not), the container (always removed), and the task's logs (synced
+to the hub at the end).  The steps, each timed in ``state.log``:
+
+1. ``init()``: hub record, container from the policy's image, repo and macros
+   configuration, build user, the install group from the repo's comps (what
+   the image already provides is skipped), package list to the hub (INIT);
+2. ``install_buildrequires(srpm)``: the SRPM's BuildRequires from the koji repo;
+3. ``rebuild(srpm)`` / ``rebuild_srpm(srpm)``: rpmbuild as the unprivileged
+   build user with no network, then the updated package list (BUILDING).
+"""
+
+import contextlib
+import logging
+import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from koji_adjutant.buildroot import packages
+from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
+                                                  MACROS_FILE, TOPDIR, BuildEnvironment)
+from koji_adjutant.buildroot.logs import TaskLogs
+from koji_adjutant.buildroot.record import BuildrootRecord
+from koji_adjutant.buildroot.repo import RepoSource
+from koji_adjutant.container import (ContainerManager, ContainerSpec, Mount, ResourceLimits,
+                                     Security, TaskIdentity, Timeouts, task_container)
+from koji_adjutant.container.errors import ContainerError
+from koji_adjutant.errors import TaskFailed
+from koji_adjutant.policy import ImageChoice
+
+logger = logging.getLogger("koji.build.buildroot")
+
+# Enough for package installation as root; rpmbuild runs as BUILD_USER.
+CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "SETFCAP",
+                "KILL")
+SETUP_ALLOWANCE = 3600  # seconds the container may live beyond rpmbuild_timeout
+
+
+@dataclass(frozen=True)
+class BuildrootParams:
+    """What a task asks of its buildroot."""
+
+    task_id: int
+    method: str
+    env: BuildEnvironment
+    repo: RepoSource
+    image: ImageChoice
+    external_repos: tuple[packages.ExternalRepo, ...] = ()
+
+
+class Buildroot:
+    """A container realising one koji buildroot (see the module docstring)."""
+
+    def __init__(self, params: BuildrootParams, *, options, manager: ContainerManager,
+                 record: BuildrootRecord, logs: TaskLogs, workdir: Path):
+        self.params = params
+        self.options = options
+        self.manager = manager
+        self.record = record
+        self.logs = logs
+        self.home = Path(workdir)          # host side of BUILD_HOME
+        self.container = None
+        self.image_rpms: list[packages.InstalledRpm] = []
+        self.image_digest = ""
+        self._network = None if params.repo.via_volume else options.adjutant.network_mode
+        self._stack = contextlib.ExitStack()
+
+    # -- scope ---------------------------------------------------------------
+
+    def __enter__(self) -> "Buildroot":
+        self._stack.callback(self.logs.sync)
+        self._stack.callback(self.record.expire)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    @property
+    def id(self) -> int | None:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        env = self.params.env
+        return f"{env.tag_name}-{self.record.id}-{env.repo_id}"
+
+    # -- set-up --------------------------------------------------------------
+
+    def init(self) -> None:
+        """Create the hub record and the container, install the group, report the list."""
+        env = self.params.env
+        self.record.create(env.repo_id, env.br_arch)
+        with self.logs.phase(f"init buildroot {self.name}"):
+            self._start_container()
+            self._write_config()
+            self._install_group()
+            self.record.set_list(self.package_entries())
+
+    def _spec(self) -> ContainerSpec:
+        adj = self.options.adjutant
+        mounts = [Mount(self.home, BUILD_HOME)]
+        if self.params.repo.via_volume:
+            mounts.append(Mount(Path(self.options.topdir), self.options.topdir,
+                                read_only=True))
+        memory = None if adj.memory is None else int(adj.memory)
+        return ContainerSpec(
+            image=self.params.image.image,
+            task=TaskIdentity(self.params.task_id, self.params.method, self.record.id),
+            environment={"HOME": BUILD_HOME, "LANG": "C.UTF-8"},
+            workdir=BUILD_HOME, mounts=tuple(mounts), network=self._network or "none",
+            limits=ResourceLimits(cpus=adj.cpus, memory=memory, pids=adj.pids),
+            security=Security(cap_drop=("ALL",), cap_add=CAPABILITIES),
+            hostname="koji-buildroot",
+            timeouts=Timeouts(container=self.options.rpmbuild_timeout + SETUP_ALLOWANCE))
+
+    def _start_container(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chown(self.home, BUILD_UID, BUILD_UID)
+        spec = self._spec()
+        self.logs.write("mock_config.log", self._describe(spec))
+        with self.logs.phase(f"start container from {spec.image}"):
+            self.container = self._stack.enter_context(
+                task_container(self.manager, spec, pull_policy=self.options.adjutant.pull_policy))
+        info = self.manager.inspect(self.container)
+        self.image_digest = str(info.get("ImageDigest") or info.get("Image") or "")
+        self.logs.append("mock_config.log", f"container: {self.container.name}\n"
+                                            f"image digest: {self.image_digest}\n")
+        self.image_rpms = self._query_rpms()
+        self._hw_info()
+
+    def _describe(self, spec: ContainerSpec) -> str:
+        env, image = self.params.env, self.params.image
+        lines = [f"# Koji buildroot id: {self.record.id}", f"# Koji buildroot name: {self.name}",
+                 f"# Koji repo id: {env.repo_id}", f"# Koji tag: {env.tag_name}",
+                 f"image: {image.image} (chosen by {image.source})",
+                 f"image external repo: {image.external_repo or '-'}",
+                 f"target arch: {env.target_arch}", f"install group: {env.install_group}",
+                 f"repository access: {'koji volume' if self.params.repo.via_volume else 'network'}",
+                 f"network during build: none",
+                 f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
+                 f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",
+                 f"capabilities: {' '.join(spec.security.cap_add)}",
+                 "", "# dnf.conf", env.dnf_conf(), "# rpm macros", env.macros_file()]
+        if env.env:
+            lines += ["# environment"] + [f"{k}={v}" for k, v in env.env.items()]
+        return "\n".join(lines) + "\n"
+
+    def _hw_info(self) -> None:
+        script = "nproc; uname -rm; grep -E '^(MemTotal|MemAvailable)' /proc/meminfo; df -h /builddir"
+        self.run(["/bin/sh", "-c", script], log="hw_info.log", check=False)
+
+    def _write_config(self) -> None:
+        env = self.params.env
+        passwd = (f"grep -q '^{BUILD_USER}:' /etc/passwd || echo "
+                  f"'{BUILD_USER}:x:{BUILD_UID}:{BUILD_UID}:koji build user:{BUILD_HOME}:/bin/sh'"
+                  f" >> /etc/passwd; grep -q '^{BUILD_USER}:' /etc/group || echo "
+                  f"'{BUILD_USER}:x:{BUILD_UID}:' >> /etc/group")
+        self._put_file(DNF_CONF, env.dnf_conf())
+        self._put_file(MACROS_FILE, env.macros_file())
+        self.run(["/bin/sh", "-c", passwd], log="root.log")
+        self.run(["mkdir", "-p", TOPDIR], log="root.log", user=BUILD_USER)
+
+    def _put_file(self, path: str, text: str) -> None:
+        script = f"mkdir -p {shlex.quote(os.path.dirname(path))} && cat > {shlex.quote(path)}"
+        staged = self.home / ".staged"
+        staged.write_text(text)
+        self.run(["/bin/sh", "-c", f"{script} < {BUILD_HOME}/.staged && rm -f {BUILD_HOME}/.staged"],
+                 log="root.log")
+
+    def _install_group(self) -> None:
+        group = self.params.env.install_group
+        wanted = self.params.repo.group_packages(group)
+        with self.logs.phase(f"install @{group}"):
+            missing = self.not_provided(wanted)
+            self.logs.append("root.log", f"@{group}: {' '.join(wanted) or '(empty)'}; "
+                                         f"provided by the image: "
+                                         f"{' '.join(sorted(set(wanted) - set(missing))) or '-'}\n")
+            if missing:
+                self.dnf_install(missing, what=f"the {group} group")
+
+    def not_provided(self, capabilities: Sequence[str]) -> list[str]:
+        """Those of ``capabilities`` (names, with or without a version) nothing provides yet."""
+        if not capabilities:
+            return []
+        script = ('for c in "$@"; do n=${c%% *}; '
+                  'rpm -q --whatprovides "$n" >/dev/null 2>&1 || echo "MISSING $c"; done')
+        lines: list[str] = []
+        self.run(["/bin/sh", "-c", script, "sh", *capabilities], log=lines.append)
+        return [line[len("MISSING "):] for line in lines if line.startswith("MISSING ")]
+
+    def dnf_install(self, specs: Sequence[str], what: str) -> None:
+        if self._network is None and not self.params.repo.via_volume:
+            raise TaskFailed("the buildroot's network is already gone; cannot install")
+        argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs]
+        result = self.run(argv, log="root.log", check=False)
+        if result.exit_code != 0:
+            raise TaskFailed(f"could not install {what} in buildroot {self.name} "
+                             f"(dnf exit status {result.exit_code}); see root.log")
+
+    # -- package lists -------------------------------------------------------
+
+    def _query_rpms(self) -> list[packages.InstalledRpm]:
+        lines: list[str] = []
+        self.run(list(packages.RPM_QUERY), log=lines.append)
+        return packages.parse_rpm_query("\n".join(lines))
+
+    def package_entries(self) -> list[dict]:
+        installed = self._query_rpms()
+        image_nvras = {rpm.nvra for rpm in self.image_rpms}
+        from_image = [r for r in installed if r.nvra in image_nvras]
+        from_koji = [r for r in installed if r.nvra not in image_nvras]
+        rpmlist = packages.parse_rpmlist(
+            self.params.repo.read(f"{self.params.env.br_arch}/rpmlist.jsonl") or "")
+        origins = None
+        if self.params.external_repos:
+            origins = packages.parse_pkgorigins(self.params.repo.pkgorigins() or "")
+        entries = packages.koji_entries(from_koji, rpmlist, origins,
+                                        self.params.external_repos, self.params.env.br_arch)
+        external = self.params.image.external_repo
+        entries += packages.image_entries(from_image, external)
+        self.logs.write("installed_pkgs.log", packages.installed_pkgs_log(
+            self.params.image.image, self.image_digest, from_image, from_koji, external))
+        return entries
+
+    def update_package_list(self) -> None:
+        """After the build: report what the build installed (BUILDING state only)."""
+        try:
+            entries = self.package_entries()
+        except ContainerError as exc:
+            logger.warning("cannot read the package list of %s: %s", self.name, exc)
+            return
+        self.record.update_list(entries)
+
+    # -- commands ------------------------------------------------------------
+
+    def run(self, argv: Sequence[str], *, log, user: str | None = None, check: bool = True,
+            timeout: float | None = None, env: dict | None = None):
+        """Run ``argv`` in the container, its output into log file ``log`` (or a callable)."""
+        sink = log
+        if isinstance(log, str):
+            self.logs.command(log, argv, user)
+            sink = self.logs.sink(log)
+        return self.manager.exec(self.container, list(argv), user=user, workdir=BUILD_HOME,
+                                 env=env, timeout=timeout, log=sink, check=check)
+
+    def cut_network(self) -> None:
+        """Before the build: no network at all (only loopback)."""
+        if self._network is not None:
+            self.manager.disconnect_network(self.container, self._network)
+            self.logs.append("root.log", f"network {self._network} disconnected\n")
+            self._network = None
+
+    def stage(self, source: Path, subdir: str = "originals") -> str:
+        """Put a host file where the build user can read it; its path in the container."""
+        target_dir = self.home / subdir
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / source.name
+        target.write_bytes(Path(source).read_bytes())
+        return f"{BUILD_HOME}/{subdir}/{source.name}"
+
+    def host_path(self, container_path: str) -> Path:
+        """The host path of a file under the build home."""
+        relative = os.path.relpath(container_path, BUILD_HOME)
+        if relative.startswith(".."):
+            raise ValueError(f"{container_path} is not under {BUILD_HOME}")
+        return self.home / relative
+
+
+
+def _mount_text(mount: Mount) -> str:
+    return f"{mount.source}:{mount.target}:{'ro' if mount.read_only else 'rw'}"

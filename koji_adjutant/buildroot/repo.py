@@ -1,0 +1,99 @@
+"""Where a buildroot gets its koji repository from, and reading the repo's side files.
+
+Two ways to reach ``repos/<tag>/<repo_id>/<arch>``, decided per buildroot:
+
+* **volume**: the koji volume is mounted at ``topdir`` on this host (the usual
+  NFS mount of builders in the createrepo channel, and of many others) and the
+  repo's ``repodata/repomd.xml`` is readable there.  ``topdir`` is bind-mounted
+  read-only into the container and dnf reads ``file://`` URLs: the container
+  needs no network at all.
+* **network**: otherwise dnf reads ``<topurl>/repos/...`` (every topurl, as
+  kojid's repo ``baseurl``) over the container's network, which the buildroot
+  takes away again before the build starts.
+
+Either way it is the same repository: the one the hub made for this repo id.
+"""
+
+import gzip
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from koji_adjutant.errors import TaskFailed
+
+REPOMD_NS = "{http://linux.duke.edu/metadata/repo}"
+
+
+@dataclass(frozen=True)
+class RepoSource:
+    """The koji repo of one buildroot: how to reach it and how to read its files."""
+
+    tag_name: str
+    repo_id: int
+    arch: str
+    topdir: str
+    topurls: tuple[str, ...]
+    via_volume: bool
+
+    @classmethod
+    def locate(cls, options, tag_name: str, repo_id: int, arch: str) -> "RepoSource":
+        local = Path(options.topdir, "repos", tag_name, str(repo_id), arch)
+        return cls(tag_name, repo_id, arch, options.topdir, tuple(options.topurls),
+                   (local / "repodata" / "repomd.xml").is_file())
+
+    @property
+    def relpath(self) -> str:
+        return f"repos/{self.tag_name}/{self.repo_id}"
+
+    @property
+    def baseurls(self) -> tuple[str, ...]:
+        if self.via_volume:
+            return (f"file://{self.topdir}/{self.relpath}/{self.arch}",)
+        return tuple(f"{url}/{self.relpath}/{self.arch}" for url in self.topurls)
+
+    def read(self, relpath: str, binary: bool = False) -> str | bytes | None:
+        """A file of the repo (relative to ``repos/<tag>/<id>/``), or None if it is missing."""
+        if self.via_volume:
+            path = Path(self.topdir, self.relpath, relpath)
+            if not path.is_file():
+                return None
+            return path.read_bytes() if binary else path.read_text()
+        url = f"{self.topurls[0]}/{self.relpath}/{relpath}"
+        try:
+            response = requests.get(url, timeout=120)
+        except requests.RequestException as exc:
+            raise TaskFailed(f"cannot read {url}: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise TaskFailed(f"cannot read {url}: HTTP {response.status_code}")
+        return response.content if binary else response.text
+
+    def group_packages(self, group: str) -> list[str]:
+        """Package names of ``group`` in the repo's comps (what ``install @group`` installs)."""
+        text = self.read("groups/comps.xml")
+        if text is None:
+            raise TaskFailed(f"the repo {self.repo_id} of {self.tag_name} has no "
+                             f"groups/comps.xml: cannot install @{group}")
+        root = ET.fromstring(text)
+        for node in root.iter("group"):
+            if node.findtext("id") == group:
+                return [req.text.strip() for req in node.iter("packagereq")
+                        if req.text and req.get("type", "mandatory") in
+                        ("mandatory", "default")]
+        raise TaskFailed(f"the build tag {self.tag_name} has no group '{group}' "
+                         f"(add it with 'koji add-group {self.tag_name} {group}')")
+
+    def pkgorigins(self) -> str | None:
+        """The repo's pkgorigins (merged external repos), or None when it has none."""
+        repomd = self.read(f"{self.arch}/repodata/repomd.xml")
+        if repomd is None:
+            return None
+        for data in ET.fromstring(repomd).iter(REPOMD_NS + "data"):
+            if data.get("type") == "origin":
+                href = data.find(REPOMD_NS + "location").get("href")
+                raw = self.read(f"{self.arch}/{href}", binary=True)
+                return gzip.decompress(raw).decode() if raw else None
+        return None

@@ -1,0 +1,215 @@
+"""The image policy: which container image a buildroot task runs in, as the hub decides it.
+
+The hub decides through the build tag's ``extra`` data as ``getBuildConfig(tag, event)``
+returns it, so the keys inherit along tag parents and an admin sets them with
+``koji edit-tag TAG -x KEY=VALUE`` (docs/adr/0004-image-policy.md). First match wins::
+
+    adjutant.image.<method>.<arch>
+    adjutant.image.<method>
+    adjutant.image.<arch>
+    adjutant.image
+    [adjutant] default_image            (the daemon's configuration)
+
+``<arch>`` is canonicalised with ``koji.canonArch``. ``adjutant.external_repo`` with the
+same suffix as the image key that chose the image names the koji external repo holding
+the RPMs that come with that image; there is no fallback to another suffix.
+
+``PolicyResolver`` owns two caches, nothing else: build configs keyed on (tag, event) and
+external repo look-ups keyed on the repo name. An answer for a concrete event never changes
+on the hub, so it is kept until the bounded LRU evicts it; an answer for "now" (``None``)
+expires after ``cache_ttl`` seconds. An entry is never served for another key.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import koji
+
+from koji_adjutant.config.adjutant import AdjutantOptions
+from koji_adjutant.errors import ConfigError, TaskFailed
+
+log = logging.getLogger(__name__)
+
+IMAGE_KEY = "adjutant.image"
+EXTERNAL_REPO_KEY = "adjutant.external_repo"
+DEFAULT_SOURCE = "[adjutant] default_image"
+
+
+class HubSession(Protocol):
+    """The two hub calls the resolver makes (a koji ``ClientSession`` has both)."""
+
+    def getBuildConfig(self, tag: int | str, event: int | None = None) -> dict:
+        """The tag's config with ``extra`` resolved through inheritance."""
+
+    def getExternalRepo(self, info: int | str, strict: bool = False,
+                        event: int | None = None) -> dict | None:
+        """The external repo by id or name, or None."""
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    """The image a task's buildroot runs in and where that choice came from."""
+
+    image: str                  # image reference
+    source: str                 # the tag extra key that chose it, or DEFAULT_SOURCE
+    external_repo: str | None   # koji external repo holding the image's RPMs
+    tag: str | None             # name of the tag whose config was consulted
+    event: int | None           # the event asked about (None: the hub's current state)
+
+
+def image_suffixes(method: str, arch: str) -> tuple[str, ...]:
+    """Key suffixes in precedence order for a (method, canonical arch) pair."""
+    return (f".{method}.{arch}", f".{method}", f".{arch}", "")
+
+
+def is_reference(value: object) -> bool:
+    """True for a plain string of one word without whitespace (image ref, repo name)."""
+    return isinstance(value, str) and bool(value) and not any(ch.isspace() for ch in value)
+
+
+class _Cache:
+    """A bounded LRU map whose entries may expire after ``ttl`` seconds."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float], max_entries: int):
+        self._ttl = ttl
+        self._clock = clock
+        self._max = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Any, float | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, fetch: Callable[[], Any], expires: bool) -> Any:
+        """The cached value of ``key``, calling ``fetch`` when missing or expired."""
+        with self._lock:
+            hit = self._lookup(key)
+        if hit is not None:
+            return hit[0]
+        value = fetch()
+        if expires and self._ttl <= 0:
+            return value
+        deadline = self._clock() + self._ttl if expires else None
+        with self._lock:
+            self._entries[key] = (value, deadline)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return value
+
+    def _lookup(self, key: Hashable) -> tuple[Any] | None:
+        """``(value,)`` of a live entry (a cached value may itself be None), else None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        value, deadline = entry
+        if deadline is not None and self._clock() >= deadline:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return (value,)
+
+
+class PolicyResolver:
+    """Resolve the image of a buildroot task from the hub's tag extra data."""
+
+    def __init__(self, session: HubSession, default_image: str, *, enabled: bool = True,
+                 cache_ttl: float = 300, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 256):
+        if not is_reference(default_image):
+            raise ConfigError(f"expected one word without spaces, got {default_image!r}",
+                              section="adjutant", key="default_image")
+        if cache_ttl < 0:
+            raise ValueError(f"cache_ttl must be >= 0 seconds, got {cache_ttl!r}")
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries!r}")
+        self.session = session
+        self.default_image = default_image
+        self.enabled = enabled
+        self._configs = _Cache(cache_ttl, clock, max_entries)
+        self._repos = _Cache(cache_ttl, clock, max_entries)
+
+    @classmethod
+    def from_options(cls, session: HubSession, options: AdjutantOptions) -> PolicyResolver:
+        """A resolver with the ``[adjutant]`` default image, switch and cache TTL."""
+        return cls(session, options.default_image, enabled=options.policy_enabled,
+                   cache_ttl=options.policy_cache_ttl)
+
+    def build_config(self, tag: int | str, event: int | None) -> dict:
+        """``getBuildConfig(tag, event=event)``, cached on (tag, event); a private copy."""
+        if not isinstance(tag, (int, str)) or isinstance(tag, bool):
+            raise TypeError(f"tag must be a tag id or name, got {tag!r}")
+        config = self._configs.get(
+            (tag, event), lambda: self.session.getBuildConfig(tag, event=event),
+            expires=event is None)
+        return copy.deepcopy(config)
+
+    def resolve(self, tag: int | str, event: int | None, method: str, arch: str
+                ) -> ImageChoice:
+        """The image for a ``method`` task building for ``arch`` in ``tag`` at ``event``."""
+        if not method or not arch:
+            raise ValueError(f"method and arch are required, got {method!r}, {arch!r}")
+        if not self.enabled:
+            return ImageChoice(self.default_image, DEFAULT_SOURCE, None, None, event)
+        config = self.build_config(tag, event)
+        extra = config.get("extra") or {}
+        for suffix in image_suffixes(method, koji.canonArch(arch)):
+            key = IMAGE_KEY + suffix
+            if key in extra:
+                image = _checked(config, key, "an image reference such as "
+                                 "registry.example.com/fedora:40")
+                repo = self._external_repo(config, EXTERNAL_REPO_KEY + suffix)
+                choice = ImageChoice(image, key, repo, config["name"], event)
+                break
+        else:
+            choice = ImageChoice(self.default_image, DEFAULT_SOURCE, None, config["name"],
+                                 event)
+        log.debug("image policy for %s %s in tag %s at event %s: %s", method, arch,
+                  choice.tag, event, choice)
+        return choice
+
+    def _external_repo(self, config: dict, key: str) -> str | None:
+        """The external repo named by ``key``, checked to exist on the hub now."""
+        if key not in (config.get("extra") or {}):
+            return None
+        name = _checked(config, key, "the name of a koji external repo")
+        # Only found repos are cached: one created after a failure is seen at once.
+        self._repos.get(name, lambda: self._find_repo(config, key, name), expires=True)
+        return name
+
+    def _find_repo(self, config: dict, key: str, name: str) -> dict:
+        found = self.session.getExternalRepo(name, strict=False)
+        if found:
+            return found
+        where = _defined_in(config, key)
+        raise TaskFailed(
+            f"tag {config['name']}: {key} = {name!r} names no koji external repo; "
+            f"create it with `koji add-external-repo {name} URL` or correct the key "
+            f"with `koji edit-tag {where} -x {key}=REPO`")
+
+
+def _defined_in(config: dict, key: str) -> str:
+    """The name of the tag that sets ``key`` (an inherited key comes from a parent)."""
+    origin = (config.get("config_inheritance") or {}).get("extra", {}).get(key)
+    if isinstance(origin, dict) and origin.get("tag_name"):
+        return str(origin["tag_name"])
+    return str(config["name"])
+
+
+def _checked(config: dict, key: str, expected: str) -> str:
+    """The value of extra ``key`` if it is one word; else a TaskFailed the admin can act on."""
+    value = config["extra"][key]
+    if is_reference(value):
+        return value
+    where = _defined_in(config, key)
+    inherited = f" (inherited from tag {where})" if where != config["name"] else ""
+    raise TaskFailed(
+        f"tag {config['name']}: invalid tag extra {key} = {value!r}{inherited}: expected "
+        f"{expected}: a string of one word without whitespace; fix it with "
+        f"`koji edit-tag {where} -x {key}=VALUE` or remove it with "
+        f"`koji edit-tag {where} -r {key}`")
