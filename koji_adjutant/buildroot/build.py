@@ -1,4 +1,4 @@
-"""The build steps run in a buildroot: BuildRequires, binary rebuild, SRPM rebuild.
+"""The build steps run in a buildroot: BuildRequires, binary rebuild, SRPM rebuild, SRPM from SCM.
 
 Both steps follow kojid's (contract 3.4, 3.5, 4.5): the record goes BUILDING,
 the package list is updated afterwards whether the build worked or not, and
@@ -7,6 +7,8 @@ which runs as the unprivileged build user with the tag's macros and
 ``rpm.env.*`` environment, under ``rpmbuild_timeout``.
 """
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,4 +113,49 @@ def rebuild_srpm(br: Buildroot, srpm: str) -> Path:
     result = _collect(br.host_path(topdir + "/SRPMS"))
     if len(result.srpms) != 1:
         raise TaskFailed(f"expected one SRPM after the rebuild, found {len(result.srpms)}")
+    return result.srpms[0]
+
+
+def run_source_cmd(br: Buildroot, source_cmd: Sequence[str], workdir: str) -> None:
+    """The SCM's ``source_cmd`` (e.g. ``make sources``) in ``workdir``, as the build user."""
+    timeout = br.options.rpmbuild_timeout
+    command = " ".join(source_cmd)
+    br.logs.append("build.log", f"running source_cmd {command!r} in {workdir}\n")
+    # sh only changes directory; the command's words are passed as arguments, never parsed
+    argv = ["/bin/sh", "-c", 'cd "$1" && shift && exec "$@"', "source_cmd", workdir,
+            *source_cmd]
+    with br.logs.phase(f"source_cmd {command}"):
+        try:
+            result = br.run(argv, log="build.log", user=BUILD_USER, check=False,
+                            timeout=timeout, env=dict(br.params.env.env))
+        except ContainerTimeout as exc:
+            raise TaskFailed(f"error retrieving sources: {command!r} exceeded "
+                             f"rpmbuild_timeout ({timeout} s); see build.log") from exc
+    if result.exit_code != 0:
+        raise TaskFailed(f"error retrieving sources: {command!r} exited with status "
+                         f"{result.exit_code}; see build.log")
+
+
+def build_srpm(br: Buildroot, spec: str, sources: str, source_cmd: Sequence[str] | None,
+               workdir: str) -> Path:
+    """An SRPM from a checkout (container paths): ``source_cmd`` first, then ``rpmbuild -bs``.
+
+    ``source_cmd`` runs with the network the buildroot was given for it
+    (``BuildrootParams.network``); rpmbuild never has one.
+    """
+    br.record.building()
+    if source_cmd:
+        if not br.params.network:
+            br.cut_network()
+        run_source_cmd(br, source_cmd, workdir)
+    br.cut_network()
+    topdir = TOPDIR + "/scm_srpm"
+    with br.logs.phase("build SRPM"):
+        _rpmbuild(br, ["rpmbuild", "--define", f"_topdir {topdir}",
+                       "--define", f"_sourcedir {sources}",
+                       "--define", f"_specdir {os.path.dirname(spec)}",
+                       "-bs", "--nodeps", "--target", "noarch", spec], "error building srpm")
+    result = _collect(br.host_path(topdir + "/SRPMS"))
+    if len(result.srpms) != 1:
+        raise TaskFailed(f"expected one SRPM from rpmbuild -bs, found {len(result.srpms)}")
     return result.srpms[0]

@@ -50,6 +50,10 @@ class BuildrootParams:
     repo: RepoSource
     image: ImageChoice
     external_repos: tuple[packages.ExternalRepo, ...] = ()
+    # A network until ``cut_network`` even when the repo needs none (SCM source_cmd).
+    network: bool = False
+    # More host directories for the container (e.g. SCM credentials, read-only).
+    mounts: tuple[Mount, ...] = ()
 
 
 class Buildroot:
@@ -66,7 +70,8 @@ class Buildroot:
         self.container = None
         self.image_rpms: list[packages.InstalledRpm] = []
         self.image_digest = ""
-        self._network = None if params.repo.via_volume else options.adjutant.network_mode
+        self._network = (options.adjutant.network_mode
+                         if params.network or not params.repo.via_volume else None)
         self._stack = contextlib.ExitStack()
 
     # -- scope ---------------------------------------------------------------
@@ -106,6 +111,7 @@ class Buildroot:
         if self.params.repo.via_volume:
             mounts.append(Mount(Path(self.options.topdir), self.options.topdir,
                                 read_only=True))
+        mounts.extend(self.params.mounts)
         memory = None if adj.memory is None else int(adj.memory)
         return ContainerSpec(
             image=self.params.image.image,
@@ -140,6 +146,7 @@ class Buildroot:
                  f"image external repo: {image.external_repo or '-'}",
                  f"target arch: {env.target_arch}", f"install group: {env.install_group}",
                  f"repository access: {'koji volume' if self.params.repo.via_volume else 'network'}",
+                 f"network before the build: {self._network or 'none'}",
                  f"network during build: none",
                  f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
                  f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",

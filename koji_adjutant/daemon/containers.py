@@ -6,6 +6,7 @@ Task processes open their own connection after the fork.
 """
 
 import os
+from urllib.parse import urlsplit
 
 from koji_adjutant.container import ContainerManager, PodmanManager
 from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
@@ -18,10 +19,20 @@ def state_dir(options) -> str:
     return os.path.join(options.workdir, "containers")
 
 
+def host_label(options, host_name: str) -> str:
+    """The value of the host label: the hub host's name and the hub it belongs to.
+
+    Two daemons on one machine that serve different hubs (say staging and
+    production) under the same host name must not sweep each other's containers.
+    """
+    return f"{host_name}@{urlsplit(options.server).netloc}"
+
+
 def open_manager(options, host_name: str, instance_id: str) -> PodmanManager:
     """A ``PodmanManager`` configured from the ``[adjutant]`` section."""
     adj = options.adjutant
-    return PodmanManager(adj.podman_url, host_label=host_name, instance_id=instance_id,
+    return PodmanManager(adj.podman_url, host_label=host_label(options, host_name),
+                         instance_id=instance_id,
                          pull_policy=adj.pull_policy, pull_timeout=adj.pull_timeout,
                          start_timeout=adj.start_timeout, stop_timeout=adj.stop_timeout,
                          extra_labels=dict(adj.labels), state_dir=state_dir(options),

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import koji
+import requests
 import rpm
 from koji.tasks import BaseTaskHandler
 
@@ -92,14 +93,21 @@ class BuildrootTaskHandler(BaseTaskHandler):
         """Download ``work/<relpath>`` and check that it is a readable source RPM."""
         try:
             path = Path(self.localPath(f"work/{relpath}"))
-        except (koji.GenericError, OSError) as exc:
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "?"
+            if status == 404:
+                raise TaskFailed(f"SRPM {relpath} not found on the hub") from exc
+            raise TaskFailed(f"cannot get the SRPM {relpath} from the hub: HTTP {status}") from exc
+        except koji.GenericError as exc:
+            # the library checks downloaded rpms: "Downloaded rpm URL (rpm error: REASON)"
+            reason = str(exc).rsplit("(rpm error:", 1)[-1].rstrip(")").strip()
+            raise TaskFailed(f"SRPM {relpath} is not a readable RPM: {reason}") from exc
+        except OSError as exc:
             raise TaskFailed(f"cannot get the SRPM {relpath} from the hub: {exc}") from exc
-        if not path.is_file():
-            raise TaskFailed(f"SRPM {relpath} not found")
         try:
             header = koji.get_rpm_header(str(path))
         except (koji.GenericError, rpm.error, OSError) as exc:
-            raise TaskFailed(f"{path.name} is not a readable RPM: {exc}") from exc
+            raise TaskFailed(f"SRPM {relpath} is not a readable RPM: {exc}") from exc
         if not koji.get_header_field(header, "sourcepackage"):
             raise TaskFailed(f"{path.name} is not a source package")
         return path

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import koji.tasks
 
 from koji_adjutant.tasks.build_arch import BuildArchTask
+from koji_adjutant.tasks.build_srpm_from_scm import BuildSRPMFromSCMTask
 from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
 
 # Generic handlers that kojid registers from koji.tasks (contract 3.15).
@@ -34,6 +35,7 @@ LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
 ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
     BuildArchTask,
     RebuildSRPMTask,
+    BuildSRPMFromSCMTask,
 )
 
 HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS

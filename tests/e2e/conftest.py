@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import koji
 import pytest
@@ -88,11 +89,28 @@ def task_state(hub, task_id: int) -> str:
     return koji.TASK_STATES[hub.task_info(task_id)["state"]]
 
 
-def containers_of_task(task_id: int) -> list[str]:
-    out = subprocess.run(["podman", "ps", "-a", "-q", "--filter",
-                          f"label=io.koji.adjutant.task_id={task_id}"],
+def containers_of_task(task_id: int, host: str | None = None, hub=None) -> list[str]:
+    """Containers labelled with ``task_id``, of hub host ``host`` (of ``hub`` if given).
+
+    Task ids repeat across hub simulators, so tests name the host (and hub) whose
+    containers they mean; other test runs on the machine may use the same ids.
+    """
+    if hub is not None and host is not None:
+        host = f"{host}@{urlsplit(hub.url).netloc}"
+        return [c for c in containers_of_task(task_id) if _host_of(c) == host]
+    out = subprocess.run(["podman", "ps", "-a", "--filter",
+                          f"label=io.koji.adjutant.task_id={task_id}", "--format",
+                          '{{.ID}} {{index .Labels "io.koji.adjutant.host"}}'],
                          check=True, capture_output=True, text=True).stdout
-    return out.split()
+    rows = [line.split(" ", 1) for line in out.splitlines() if line.strip()]
+    return [row[0] for row in rows
+            if host is None or (len(row) == 2 and row[1].startswith(host + "@"))]
+
+
+def _host_of(container: str) -> str:
+    return subprocess.run(["podman", "inspect", "--format",
+                           '{{index .Config.Labels "io.koji.adjutant.host"}}', container],
+                          capture_output=True, text=True).stdout.strip()
 
 
 def pid_alive(pid: int) -> bool:

@@ -102,14 +102,14 @@ def test_restart_after_sigkill_frees_stale_task_and_sweeps_its_container(
     subprocess.run(["pkill", "-KILL", "-s", str(first.proc.pid)], check=False)
     first.proc.wait(10)
     wait_for(lambda: not pid_alive(task_pid), timeout=10, what="the task process to die")
-    assert containers_of_task(task_id), "the killed task should have left its container"
+    assert containers_of_task(task_id, "builder1", hub), "the killed task should have left its container"
     assert task_state(hub, task_id) == "OPEN"
 
     start_daemon(hub, "builder1", args=["--force-lock"])
-    wait_for(lambda: not containers_of_task(task_id), timeout=30,
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30,
              what="the start-up sweep to remove the leftover container")
     # the stale task was freed and taken again by the new daemon
     marker.unlink()
     wait_for(marker.exists, timeout=60, what="the task to run again")
     hub.cancel_task(task_id)
-    wait_for(lambda: not containers_of_task(task_id), timeout=30, what="cleanup after cancel")
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30, what="cleanup after cancel")

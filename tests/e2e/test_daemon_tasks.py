@@ -95,10 +95,10 @@ def test_cancelled_task_process_and_container_are_killed(hub, builder, start_dae
     marker = probe_dir / f"{task_id}.container"
     wait_for(marker.exists, timeout=60, what="the probe's container")
     pid = int(marker.read_text())
-    assert containers_of_task(task_id)
+    assert containers_of_task(task_id, "builder1", hub)
     hub.cancel_task(task_id)
     wait_for(lambda: not pid_alive(pid), timeout=20, what="the task process to die")
-    wait_for(lambda: not containers_of_task(task_id), timeout=20,
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=20,
              what="the task's container to be removed")
     assert task_state(hub, task_id) == "CANCELED"
 

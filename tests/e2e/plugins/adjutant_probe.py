@@ -12,6 +12,8 @@ import time
 import koji
 from koji.tasks import BaseTaskHandler
 
+from koji_adjutant.daemon.containers import host_label
+
 IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
 
 
@@ -37,9 +39,9 @@ class ProbeTask(BaseTaskHandler):
             time.sleep(value)
             return "slept"
         if mode == "container":
-            host = self.session.host.getHost()["name"]
+            host = host_label(self.options, self.session.host.getHost()["name"])
             subprocess.run(
-                ["podman", "run", "-d", "--init", "--name", f"probe-{host}-{self.id}",
+                ["podman", "run", "-d", "--init", "--name", f"probe-{self.id}-{os.getpid()}",
                  "--label", f"io.koji.adjutant.host={host}",
                  "--label", f"io.koji.adjutant.task_id={self.id}",
                  "--label", "io.koji.adjutant.method=adjutantProbe",

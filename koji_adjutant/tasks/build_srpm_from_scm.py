@@ -1,0 +1,101 @@
+"""``buildSRPMFromSCM(url, build_tag, opts)``: an SRPM built from a source repository.
+
+Contract 3.3.  Steps: the URL vetted and allowed (before anything else), repo
+and tag, an ``srpm-build`` buildroot (keeping a network for ``source_cmd``
+when ``[adjutant] scm_network`` allows), the checkout on the host into the
+buildroot's directory between the ``preSCMCheckout``/``postSCMCheckout``
+callbacks, the resolved commit, the checkout handed to the build user, spec
+discovery and sanity check, ``source_cmd`` and ``rpmbuild -bs`` in the
+container, the name check, uploads.  Returns ``{srpm, logs, brootid, source}``.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import koji
+
+from koji_adjutant import scm as scmlib
+from koji_adjutant.buildroot import build
+from koji_adjutant.buildroot.buildroot import Buildroot
+from koji_adjutant.buildroot.environment import BUILD_HOME, BUILD_UID
+from koji_adjutant.container import Mount
+from koji_adjutant.scm.url import redact
+from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
+from koji_adjutant.tasks.rebuild_srpm import check_srpm_name
+
+CREDENTIALS_MOUNT = "/credentials"
+
+
+class BuildSRPMFromSCMTask(BuildrootTaskHandler):
+    Methods = ["buildSRPMFromSCM"]
+    _taskWeight = 1.0
+
+    def handler(self, url, build_tag, opts=None):
+        opts = opts or {}
+        if not opts.get("repo_id"):
+            raise koji.ParameterError("buildSRPMFromSCM needs opts['repo_id']")
+        scm = self._allowed_scm(url, opts)
+        repo = self.repo_info(opts["repo_id"])
+        tag = self.tag_config(build_tag, repo)
+        arch = self.find_arch("noarch", self.host_info(), tag)
+        with self._scm_buildroot(tag, repo, arch, scm) as br:
+            br.init()
+            sourcedir, source = self._checkout(scm, br, build_tag, opts)
+            srpm = self._build(scm, br, sourcedir)
+            result = {"srpm": self.upload_result(srpm), "brootid": br.id, "source": source}
+            result["logs"] = self.upload_logs(br)
+            return result
+
+    def _allowed_scm(self, url, opts: dict):
+        """Parse and vet the URL, then allowed_scms and/or the build_from_scm policy."""
+        rules = scmlib.ScmRules.from_options(self.options)
+        scm = scmlib.open_scm(url, rules.allow_password)
+        channel = self.session.getChannel(self.taskinfo["channel_id"], strict=True)["name"]
+        policy_data = {"user_id": self.taskinfo["owner"], "channel": channel,
+                       "scratch": opts.get("scratch")}
+        scmlib.authorise(scm, rules, self.session, policy_data)
+        return scm
+
+    def _scm_buildroot(self, tag: dict, repo: dict, arch: str, scm) -> Buildroot:
+        """The srpm-build buildroot, with a network for source_cmd and the credentials."""
+        br = self.buildroot(tag, repo, arch, "srpm-build")
+        network = bool(scm.source_cmd) and self.options.adjutant.scm_network
+        mounts = ()
+        credentials = self.options.scm_credentials_dir
+        if credentials and Path(credentials).is_dir():
+            mounts = (Mount(Path(credentials), CREDENTIALS_MOUNT, read_only=True),)
+        params = dataclasses.replace(br.params, network=network, mounts=mounts)
+        return Buildroot(params, options=br.options, manager=br.manager, record=br.record,
+                         logs=br.logs, workdir=br.home)
+
+    def _checkout(self, scm, br: Buildroot, build_tag, opts: dict) -> tuple[Path, dict]:
+        """Check out on the host into the buildroot's directory; hand it to the build user."""
+        scmdir = br.home / "scmroot"
+        logfile = Path(self.workdir) / "checkout.log"
+        scratch = opts.get("scratch")
+        self.run_callbacks("preSCMCheckout", scminfo=scm.get_info(), build_tag=build_tag,
+                           scratch=scratch, buildroot=br)
+        with br.logs.phase(f"checkout {redact(scm.url)}"):
+            sourcedir = scmlib.fetch(scm, scmdir, self.session, self.getUploadDir(), logfile)
+        self.run_callbacks("postSCMCheckout", scminfo=scm.get_info(), build_tag=build_tag,
+                           scratch=scratch, srcdir=str(sourcedir), buildroot=br)
+        source = scmlib.resolved_source(scm)
+        br.logs.append("build.log", f"checked out {source['source']}\n")
+        scmlib.hand_over(scmdir, BUILD_UID, BUILD_UID)
+        return sourcedir, source
+
+    def _build(self, scm, br: Buildroot, sourcedir: Path) -> Path:
+        """Spec discovery and check, source_cmd, rpmbuild -bs; the checked SRPM."""
+        layout = self.options.support_rpm_source_layout
+        spec = scmlib.find_spec(sourcedir, layout)
+        scmlib.check_spec(spec)
+        sources = scmlib.sources_dir(sourcedir, layout)
+        srpm = build.build_srpm(br, _in_container(br, spec), _in_container(br, sources),
+                                scm.source_cmd, _in_container(br, sourcedir))
+        check_srpm_name(srpm)
+        return srpm
+
+
+def _in_container(br: Buildroot, path: Path) -> str:
+    """Where host path ``path`` (under the buildroot's directory) is in the container."""
+    return f"{BUILD_HOME}/{Path(path).relative_to(br.home)}"

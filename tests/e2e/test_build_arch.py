@@ -1,0 +1,210 @@
+"""buildArch and rebuildSRPM through the daemon, the hub simulator and the real test image.
+
+A test host session ("importer") holds a parent task in the createrepo channel (which
+the daemon's host is not in), makes the buildArch subtask the daemon runs, and then
+imports the results with ``host.initBuild``/``host.completeBuild``, so the simulator's
+import checks judge what the daemon built.
+"""
+
+import shutil
+import subprocess
+
+import koji
+import pytest
+
+from conftest import containers_of_task, task_state, wait_for
+from rpmkit import Package, make_koji_repo
+from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
+
+TAG = "f99-build"
+GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
+          "srpm-build": ["bash", "rpm-build"]}
+TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
+                                            '#define ADJUTANT_GREETING "hello"\n'})
+pytestmark = pytest.mark.podman
+
+
+@pytest.fixture
+def f99(hub, rpm_factory):
+    """Host builder1, tag f99-build (%dist .f99) with a repo holding adjutant-testlib."""
+    hub.add_host("builder1", password="builder1", arches="x86_64")
+    hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))
+    hub.add_tag(TAG, arches="x86_64", extra={"rpm.macro.dist": ".f99"})
+    return make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+
+
+def upload_srpm(hub, rpm_factory, pkg: Package) -> str:
+    """Place the package's SRPM (built without %dist) where a client upload lands."""
+    srpm = rpm_factory.srpm(pkg)
+    target = hub.topdir / "work" / "cli-build" / pkg.name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(srpm, target / srpm.name)
+    return f"cli-build/{pkg.name}/{srpm.name}"
+
+
+class Importer:
+    """A second host that plays the build parent: holds it, makes subtasks, imports."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.session = hub.host_session("importer")
+        self.parent = hub.make_task("build", ["unused", TAG, {}], channel="createrepo")
+        assert self.session.host.openTask(self.parent) is not None
+
+    def build_arch(self, srpm_rel: str, repo_id: int, arch: str, keep_srpm=True) -> int:
+        # a label names one child: a second subtask with the same label would be the first
+        label = f"{arch} {srpm_rel}"
+        return self.session.host.subtask(
+            "buildArch", [srpm_rel, TAG, arch, keep_srpm, {"repo_id": repo_id}], self.parent,
+            label=label, arch=arch, channel="default")
+
+    def complete(self, result: dict, arch: str) -> dict:
+        srpm = result["srpms"][0]
+        header = koji.get_rpm_header(str(self.hub.topdir / "work" / srpm))
+        data = koji.get_header_fields(header, ["name", "version", "release", "epoch"])
+        build_id = self.session.host.initBuild(dict(data, task_id=self.parent))
+        brmap = {path: result["brootid"] for path in [srpm] + result["rpms"]}
+        return self.session.host.completeBuild(self.parent, build_id, srpm, result["rpms"],
+                                               brmap, {arch: result["logs"]})
+
+
+def finished(hub, task_id: int, timeout: float = 240) -> dict:
+    return hub.wait_task(task_id, timeout=timeout)
+
+
+def test_noarch_build_is_imported_by_the_hub(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    srpm_rel = upload_srpm(hub, rpm_factory, Package("hello-noarch"))
+    task_id = importer.build_arch(srpm_rel, f99["id"], "noarch")
+    info = finished(hub, task_id)
+    assert koji.TASK_STATES[info["state"]] == "CLOSED", hub.task_result(task_id)
+    result = hub.task_result(task_id)
+    bucket = f"tasks/{task_id % 10000}/{task_id}"
+    assert result["rpms"] == [f"{bucket}/hello-noarch-1.0-1.f99.noarch.rpm"]
+    assert result["srpms"] == [f"{bucket}/hello-noarch-1.0-1.f99.src.rpm"]
+    names = {path.rsplit("/", 1)[1] for path in result["logs"]}
+    assert {"build.log", "root.log", "state.log", "mock_config.log", "installed_pkgs.log",
+            "hw_info.log", "noarch_rpmdiff.json"} <= names
+    build = importer.complete(result, "noarch")
+    assert koji.BUILD_STATES[build["state"]] == "COMPLETE"
+    assert build["nvr"] == "hello-noarch-1.0-1.f99"
+    buildroots = hub.session().listBuildroots(taskID=task_id)
+    assert [koji.BR_STATES[b["state"]] for b in buildroots] == ["EXPIRED"]
+    assert not containers_of_task(task_id, "builder1", hub)
+
+
+def test_c_package_gets_buildrequires_from_the_koji_repo(hub, f99, rpm_factory,
+                                                         start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    pkg = Package("hello-c", arch="c", buildrequires=("adjutant-testlib",))
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "x86_64")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    result = hub.task_result(task_id)
+    [rpm] = result["rpms"]
+    header = koji.get_rpm_header(str(hub.topdir / "work" / rpm))
+    fields = koji.get_header_fields(header, ["name", "release", "arch", "sourcerpm"])
+    assert fields == {"name": "hello-c", "release": "1.f99", "arch": "x86_64",
+                      "sourcerpm": "hello-c-1.0-1.f99.src.rpm"}
+    listing = hub.session().getBuildrootListing(result["brootid"])
+    testlib = [row for row in listing if row["name"] == "adjutant-testlib"]
+    assert len(testlib) == 1 and testlib[0]["is_update"] is True
+    assert testlib[0]["external_repo_id"] == 0  # a koji rpm, found by id
+    assert koji.BUILD_STATES[importer.complete(result, "x86_64")["state"]] == "COMPLETE"
+    root_log = (hub.topdir / "work" / result["logs"][0].rsplit("/", 1)[0] / "root.log")
+    assert "adjutant-testlib" in root_log.read_text()
+
+
+def test_logs_are_on_the_hub_while_the_build_runs(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    pkg = Package("slow-noarch", build_script="for i in $(seq 1 30); do echo progress $i; "
+                                              "sleep 0.3; done")
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "noarch")
+    build_log = hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id) / "build.log"
+
+    def partial_log_while_open():
+        text = build_log.read_text() if build_log.exists() else ""
+        return "progress 3" in text and "progress 30" not in text and \
+            task_state(hub, task_id) == "OPEN"
+
+    wait_for(partial_log_while_open, timeout=180, interval=0.1,
+             what="a partial build.log on the hub while the task is open")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED"
+    final = build_log.read_text()
+    assert "progress 30" in final and "Wrote: " in final
+
+
+def test_rebuild_srpm_carries_the_tags_dist(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1")
+    srpm_rel = upload_srpm(hub, rpm_factory, Package("hello-srpm"))
+    assert srpm_rel.endswith("hello-srpm-1.0-1.src.rpm")
+    task_id = hub.make_task("rebuildSRPM", [srpm_rel, TAG, {"repo_id": f99["id"]}])
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    result = hub.task_result(task_id)
+    assert result["srpm"].endswith("/hello-srpm-1.0-1.f99.src.rpm")
+    assert result["source"] == {"source": "hello-srpm-1.0-1.src.rpm",
+                                "url": "hello-srpm-1.0-1.src.rpm"}
+    header = koji.get_rpm_header(str(hub.topdir / "work" / result["srpm"]))
+    assert koji.get_header_field(header, "release") == "1.f99"
+    assert koji.BR_STATES[hub.session().getBuildroot(result["brootid"])["state"]] == "EXPIRED"
+
+
+def test_failures_are_clear_and_leave_nothing_behind(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1", rpmbuild_timeout=20, maxjobs=2)
+    importer = Importer(hub)
+    corrupt = hub.topdir / "work" / "cli-build" / "corrupt"
+    corrupt.mkdir(parents=True)
+    (corrupt / "corrupt-1.0-1.src.rpm").write_bytes(b"this is not an rpm\n" * 100)
+    cases = {
+        "build fails": (Package("fails", build_fails=True),
+                        "error building package (arch noarch), exit status 1; see build.log"),
+        "unsatisfiable": (Package("needs-nothing-there", buildrequires=("no-such-package",)),
+                          "could not install the BuildRequires"),
+        "network": (Package("phones-home", build_script=f"curl -sS --max-time 5 {hub.topurl}/"),
+                    "error building package"),
+        "timeout": (Package("sleeps", build_script="sleep 600"),
+                    "exceeded rpmbuild_timeout (20 s)"),
+    }
+    tasks = {what: importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "noarch")
+             for what, (pkg, _) in cases.items()}
+    tasks["corrupt"] = importer.build_arch("cli-build/corrupt/corrupt-1.0-1.src.rpm",
+                                           f99["id"], "noarch")
+    tasks["missing"] = importer.build_arch("cli-build/nope/nope-1.0-1.src.rpm",
+                                           f99["id"], "noarch")
+    expected = {what: text for what, (_, text) in cases.items()}
+    expected.update(corrupt="SRPM cli-build/corrupt/corrupt-1.0-1.src.rpm is not a readable RPM",
+                    missing="SRPM cli-build/nope/nope-1.0-1.src.rpm not found on the hub")
+    for what, task_id in tasks.items():
+        assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "FAILED", what
+        with pytest.raises(koji.GenericError) as exc:
+            hub.task_result(task_id)
+        assert expected[what] in str(exc.value), (what, str(exc.value))
+        assert not containers_of_task(task_id, "builder1", hub), what
+    network_log = (hub.topdir / "work" / "tasks" / str(tasks["network"] % 10000)
+                   / str(tasks["network"]) / "build.log").read_text()
+    assert "Could not connect" in network_log or "Couldn't connect" in network_log \
+        or "Failed to connect" in network_log, network_log[-2000:]
+    # the same URL is reachable from the host: only the container lacks a network
+    assert subprocess.run(["curl", "-sS", "--max-time", "5", "-o", "/dev/null",
+                           f"{hub.topurl}/"]).returncode == 0
+    # and the daemon still takes work
+    good = importer.build_arch(upload_srpm(hub, rpm_factory, Package("after-failures")),
+                               f99["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, good)["state"]] == "CLOSED"
+
+
+def test_missing_image_fails_the_task_clearly(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1", adjutant={"default_image": "localhost/no-such-image:1",
+                                            "pull_policy": "never"})
+    importer = Importer(hub)
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, Package("no-image")),
+                                  f99["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "FAILED"
+    with pytest.raises(koji.GenericError) as exc:
+        hub.task_result(task_id)
+    assert "localhost/no-such-image:1" in str(exc.value)
+    assert not containers_of_task(task_id, "builder1", hub)
