@@ -161,22 +161,23 @@ class Buildroot:
         self.run(["/bin/sh", "-c", script], log="hw_info.log", check=False)
 
     def _write_config(self) -> None:
+        """dnf.conf, the macros file, the build user and the build tree: one command."""
         env = self.params.env
-        passwd = (f"grep -q '^{BUILD_USER}:' /etc/passwd || echo "
-                  f"'{BUILD_USER}:x:{BUILD_UID}:{BUILD_UID}:koji build user:{BUILD_HOME}:/bin/sh'"
-                  f" >> /etc/passwd; grep -q '^{BUILD_USER}:' /etc/group || echo "
-                  f"'{BUILD_USER}:x:{BUILD_UID}:' >> /etc/group")
-        self._put_file(DNF_CONF, env.dnf_conf())
-        self._put_file(MACROS_FILE, env.macros_file())
-        self.run(["/bin/sh", "-c", passwd], log="root.log")
-        self.run(["mkdir", "-p", TOPDIR], log="root.log", user=BUILD_USER)
-
-    def _put_file(self, path: str, text: str) -> None:
-        script = f"mkdir -p {shlex.quote(os.path.dirname(path))} && cat > {shlex.quote(path)}"
-        staged = self.home / ".staged"
-        staged.write_text(text)
-        self.run(["/bin/sh", "-c", f"{script} < {BUILD_HOME}/.staged && rm -f {BUILD_HOME}/.staged"],
-                 log="root.log")
+        staging = self.home / ".setup"
+        staging.mkdir(exist_ok=True)
+        (staging / "dnf.conf").write_text(env.dnf_conf())
+        (staging / "macros").write_text(env.macros_file())
+        user = f"{BUILD_USER}:x:{BUILD_UID}:{BUILD_UID}:koji build user:{BUILD_HOME}:/bin/sh"
+        group = f"{BUILD_USER}:x:{BUILD_UID}:"
+        script = "\n".join([
+            "set -e",
+            f"install -D -m 644 {BUILD_HOME}/.setup/dnf.conf {shlex.quote(DNF_CONF)}",
+            f"install -D -m 644 {BUILD_HOME}/.setup/macros {shlex.quote(MACROS_FILE)}",
+            f"grep -q '^{BUILD_USER}:' /etc/passwd || echo {shlex.quote(user)} >> /etc/passwd",
+            f"grep -q '^{BUILD_USER}:' /etc/group || echo {shlex.quote(group)} >> /etc/group",
+            f"install -d -o {BUILD_UID} -g {BUILD_UID} {TOPDIR}",
+            f"rm -rf {BUILD_HOME}/.setup"])
+        self.run(["/bin/sh", "-c", script], log="root.log")
 
     def _install_group(self) -> None:
         group = self.params.env.install_group

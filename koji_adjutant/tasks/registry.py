@@ -13,6 +13,10 @@ import koji.tasks
 
 from koji_adjutant.tasks.build_arch import BuildArchTask
 from koji_adjutant.tasks.build_srpm_from_scm import BuildSRPMFromSCMTask
+from koji_adjutant.tasks.create_dist_repo import CreateDistRepoTask
+from koji_adjutant.tasks.createrepo import CreaterepoTask
+from koji_adjutant.tasks.dist_repo import DistRepoTask
+from koji_adjutant.tasks.new_repo import NewRepoTask
 from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
 
 # Generic handlers that kojid registers from koji.tasks (contract 3.15).
@@ -36,6 +40,10 @@ ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
     BuildArchTask,
     RebuildSRPMTask,
     BuildSRPMFromSCMTask,
+    NewRepoTask,
+    CreaterepoTask,
+    DistRepoTask,
+    CreateDistRepoTask,
 )
 
 HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS

@@ -31,6 +31,8 @@ Python API (see `hub.HubSim` for signatures)::
                       priority=20, parent=None, label=None) -> task id
         hub.build(src, target, opts=None) / hub.chain_build(srcs_groups, target, opts=None)
         hub.regen_repo(tag) -> task id
+        hub.dist_repo(tag, keys, **task_opts) -> distRepo task id   # `koji dist-repo`
+        hub.import_sig(signed_rpm_path) -> sigkey   # `koji import-sig` + signed copy
         hub.task_info(id, request=False), hub.task_result(id), hub.children(id)
         hub.wait_task(id, timeout=60, states=('CLOSED', 'FAILED', 'CANCELED'))
         hub.cancel_task(id), hub.run_scheduler(), hub.advance(seconds)
@@ -44,7 +46,9 @@ topdir).  `hub.state` is the live `state.HubState` (hold `hub.state.lock` to ins
 `hub_settings` are the `state.HubConfig` fields: max_jobs, capacity_overcommit,
 ready_timeout, assign_timeout, soft_refusal_timeout, host_timeout, auto_arch_refusals,
 auto_repo_tasks, missing_policy_ok.  Fixtures (`hubsim.fixtures`): hub, hub_tls,
-small_rpms.  CLI: `python -m hubsim serve|build|chain-build|regen-repo|make-task ...`.
+small_rpms.  `hubsim.signing.TestSigner(gnupg_home)` signs RPMs for real (rpmsign);
+dist repos, signatures and signed copies are in `distrepos.py` and `signatures.py`.
+CLI: `python -m hubsim serve|build|chain-build|regen-repo|make-task ...`.
 
 Knowingly simpler than the real hub:
 
@@ -69,14 +73,15 @@ Knowingly simpler than the real hub:
 * repo.request with min_event=None accepts any READY repo (no RepoLag); each new request
   immediately gets a newRepo task (channel createrepo, priority 15) instead of kojira's
   queue; a request whose task failed becomes inactive (no retries).  repoInit puts
-  rpms of the canonical arch plus noarch in each arch dir (no multilib).  No dist repos
-  (host.distRepoMove) and no signed copies (host.writeSignedRPM): those calls answer
-  "Invalid method".  No maven; repos are never expired or deleted.
+  rpms of the canonical arch plus noarch in each arch dir (no multilib).  Dist repos:
+  `distRepo` needs admin (no dist-repo permission), does not cancel other dist repo tasks
+  and knows only the default volume; signatures are stored per (rpm, key) without the
+  hub's sighash checks across keys.  No maven; repos are never expired or deleted.
 * Tag inheritance has no maxdepth/intransitive/noconfig/pkg_filter; targets are not
   versioned; getBuildConfig's `extra` has no blocked keys.  Group comps are generated with
   every package mandatory.
 * completeBuild's noarch duplicate check always runs rpmdiff (no noarch_rpmdiff.json
-  short-circuit); signature headers are written to data/sigcache but not otherwise used.
+  short-circuit).
 * Only the rpm build type: listArchives and the maven/win/image build queries always find
   nothing; no content generators or volumes other than DEFAULT.  Permissions are just
   "admin or not" (cancelTask: owner, admin or the host holding the task).

@@ -7,6 +7,7 @@ hub's (kojid-contract 2.6, 6, 10.7); file handling is in `imports.py`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 import shutil
@@ -79,8 +80,21 @@ def rpm_row(state: HubState, rpm: dict) -> dict:
 
 def add_rpm(state: HubState, info: dict) -> dict:
     rid = state.next_id('rpm')
-    state.rpms[rid] = dict(info, id=rid)
-    return state.rpms[rid]
+    row = state.rpms[rid] = dict(info, id=rid)
+    if not row['external_repo_id']:
+        _record_unsigned(state, row)
+    return row
+
+
+def _record_unsigned(state: HubState, rpm: dict) -> None:
+    """The rpmsigs row (sigkey '') of an imported rpm's own signature header."""
+    sighdr = os.path.join(imports.build_dir(state, state.builds[rpm['build_id']]), 'data',
+                          'sigcache', rpm['arch'],
+                          '%(name)s-%(version)s-%(release)s.%(arch)s.rpm.sig' % rpm)
+    if os.path.exists(sighdr):
+        with open(sighdr, 'rb') as fo:
+            digest = hashlib.md5(fo.read()).hexdigest()
+        state.rpm_sigs.append({'rpm_id': rpm['id'], 'sigkey': '', 'sighash': digest})
 
 
 # ---------------------------------------------------------------- host calls

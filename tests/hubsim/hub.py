@@ -16,8 +16,9 @@ from typing import Any, Iterable, Optional
 import koji
 
 # importing these modules registers their exported calls
-from . import (buildextras, builds, buildroots, events, hosts, policy, repos,  # noqa: F401
-               scheduler, sessions, subtasks, submit, tagged, tags, tasks, uploads)
+from . import (buildextras, builds, buildroots, distrepos, events, hosts, policy,  # noqa: F401
+               repos, scheduler, sessions, signatures, subtasks, submit, tagged, tags,
+               tasks, uploads)
 from .api import get_user
 from .certs import TestCA
 from .server import FILES_PATH, HUB_PATH, HubServer
@@ -44,6 +45,7 @@ class HubSim:
         self.tls = tls
         self.ca = TestCA(ca_dir or self.topdir.parent / 'hubsim-ca') if tls else None
         self._server: Optional[HubServer] = None
+        self._clients: list[koji.ClientSession] = []
         with self.state.lock:
             hosts.add_user(self.state, 'kojiadmin', password='kojiadmin', admin=True)
             hosts.add_channel(self.state, 'default')
@@ -61,6 +63,9 @@ class HubSim:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        for sess in self._clients:
+            sess.setSession(None)  # the hub is gone: nothing to log out of
+        self._clients.clear()
 
     def __enter__(self) -> 'HubSim':
         return self.start()
@@ -109,6 +114,10 @@ class HubSim:
         else:
             sess.opts.update(user=user, password=password)
             sess.login()
+        # Held until stop(): a ClientSession logs out in __del__, and a garbage collection
+        # run inside a hub request thread (which holds the state lock) would then wait on
+        # its own hub for the logout call: a deadlock.
+        self._clients.append(sess)
         return sess
 
     def anon_session(self, **opts: Any) -> koji.ClientSession:
@@ -239,6 +248,16 @@ class HubSim:
     def regen_repo(self, tag: Any, owner: str = 'kojiadmin') -> int:
         with self.state.lock:
             return submit.submit_new_repo(self.state, self._user_id(owner), tag)
+
+    def dist_repo(self, tag: Any, keys: Iterable[str], **task_opts: Any) -> int:
+        """`koji dist-repo TAG KEYS...` as kojiadmin: the distRepo task id."""
+        return self.session().distRepo(tag, list(keys), **task_opts)
+
+    def import_sig(self, signed_rpm: pathlib.Path) -> str:
+        """`koji import-sig`: store the signature of a signed copy of an imported rpm and
+        write `data/signed/<key>/...`; returns the key id."""
+        with self.state.lock:
+            return signatures.import_signed_copy(self.state, str(signed_rpm))
 
     def _user_id(self, name: Any) -> int:
         return get_user(self.state, name, strict=True)['id']

@@ -31,8 +31,9 @@ DEFAULT_OPTS = {'src': False, 'debuginfo': False, 'separate_src': False, 'maven'
 
 
 def repo_dir(state: HubState, repo: dict) -> str:
-    return os.path.join(str(state.topdir), 'repos', state.tags[repo['tag_id']]['name'],
-                        str(repo['id']))
+    """`repos/<tag>/<id>`, or `repos-dist/<tag>/<id>` for a dist repo."""
+    return os.path.join(str(state.topdir), 'repos-dist' if repo['dist'] else 'repos',
+                        state.tags[repo['tag_id']]['name'], str(repo['id']))
 
 
 def repo_init(state: HubState, tag: Any, task_id: Optional[int] = None,
@@ -158,7 +159,7 @@ def _update_repo_json(base: str, updates: dict) -> None:
 def _mark_done(state: HubState, repo: dict, new_state: int) -> None:
     repo['state'] = new_state
     repo['state_ts'] = state.now()
-    if new_state == READY and repo['opts'] == DEFAULT_OPTS:
+    if new_state == READY and (repo['dist'] or repo['opts'] == DEFAULT_OPTS):
         latest = os.path.join(os.path.dirname(repo_dir(state, repo)), 'latest')
         if os.path.lexists(latest):
             os.unlink(latest)
@@ -196,7 +197,7 @@ def _createrepo(archdir: str, comps: str) -> None:
 
 def _satisfies(state: HubState, repo: dict, min_event: Optional[int],
                at_event: Optional[int], opts: Optional[dict]) -> bool:
-    if repo['state'] != READY:
+    if repo['state'] != READY or repo['dist']:
         return False
     if at_event is not None and repo['create_event'] != at_event:
         return False
@@ -218,7 +219,7 @@ def repo_info_row(state: HubState, repo: dict) -> dict:
             'state': repo['state'], 'state_time': timestr(repo['state_ts']),
             'state_ts': repo['state_ts'], 'begin_event': begin,
             'begin_ts': state.event_ts.get(begin), 'end_event': end,
-            'end_ts': state.event_ts.get(end), 'dist': False, 'opts': dict(repo['opts']),
+            'end_ts': state.event_ts.get(end), 'dist': repo['dist'], 'opts': dict(repo['opts']),
             'custom_opts': dict(repo['custom_opts']), 'task_id': repo['task_id'],
             'task_state': task.state if task else None}
 
@@ -275,7 +276,7 @@ def get_repo(ctx: Context, tag: Any, state: Optional[int] = None,
     tinfo = find_tag(ctx.state, tag, strict=True)
     wanted = READY if state is None else state
     found = [r for r in ctx.state.repos.values() if r['tag_id'] == tinfo['id']
-             and r['state'] == wanted and not dist
+             and r['state'] == wanted and r['dist'] == bool(dist)
              and (event is None or r['create_event'] <= event)
              and (min_event is None or r['create_event'] >= min_event)]
     if not found:

@@ -212,6 +212,7 @@ class HubState:
         self.targets: dict[int, dict] = {}
         self.builds: dict[int, dict] = {}
         self.rpms: dict[int, dict] = {}
+        self.rpm_sigs: list[dict] = []
         self.repos: dict[int, dict] = {}
         self.repo_requests: dict[int, dict] = {}
         self.buildroots: dict[int, dict] = {}

@@ -113,7 +113,20 @@ def list_tagged_rpms(ctx: Context, tag: Any, event: Optional[int] = None,
                      draft: Optional[bool] = None) -> list:
     tinfo = find_tag(ctx.state, tag, strict=True)
     builds = tagged_builds(ctx.state, tinfo, event, inherit, latest, package)
-    return [tagged_rpms(ctx.state, builds, arch), builds]
+    rpms = tagged_rpms(ctx.state, builds, arch)
+    if rpmsigs:
+        rpms = with_sigkeys(ctx.state, rpms)
+    return [rpms, builds]
+
+
+def with_sigkeys(state: HubState, rpms: list[dict]) -> list[dict]:
+    """One row per (rpm, signature) with `sigkey`; None for an rpm without any (the hub's
+    LEFT OUTER JOIN on rpmsigs)."""
+    out = []
+    for rpm in rpms:
+        keys = [s['sigkey'] for s in state.rpm_sigs if s['rpm_id'] == rpm['id']]
+        out.extend(dict(rpm, sigkey=key) for key in (keys or [None]))
+    return out
 
 
 def tagged_rpms(state: HubState, builds: list[dict], arch: Any = None) -> list[dict]:

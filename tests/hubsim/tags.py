@@ -98,7 +98,7 @@ def full_inheritance(state: HubState, tag_id: int, event: Optional[int] = None) 
                 continue
             seen.add(pid)
             out.append({'child_id': child, 'parent_id': pid,
-                        'name': state.tags[pid]['name'], 'depth': depth,
+                        'name': state.tags[pid]['name'], 'depth': depth, 'currdepth': depth,
                         'priority': link['priority'], 'maxdepth': None,
                         'intransitive': False, 'noconfig': False, 'pkg_filter': '',
                         'filter': [], 'nextdepth': None})

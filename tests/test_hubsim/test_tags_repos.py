@@ -30,6 +30,7 @@ def test_build_config_inherits_arches_and_extra(tags, admin):
     assert admin.getTag({'id': 3, 'name': 'build'})['name'] == 'build'
     chain = admin.getFullInheritance('build')
     assert [(link['name'], link['depth']) for link in chain] == [('mid', 1), ('base', 2)]
+    assert [link['currdepth'] for link in chain] == [1, 2]  # the key kojid sorts on
     with pytest.raises(koji.GenericError, match='No such tagInfo'):
         admin.getTag('nope', strict=True)
 

@@ -1,0 +1,145 @@
+"""The container a repository task runs createrepo_c / mergerepo_c in.
+
+One ``RepoContainer`` per task, used as a context manager: the container (from
+the image the hub's policy picks for the tag and method) is created on entry
+and always removed on exit.  The koji volume ``topdir`` is mounted read-only at
+the same path, so ``toplink`` symlinks and ``file://`` URLs resolve as on the
+host; the task's output directory is the only writable mount.  There is no
+network unless ``network`` names one (an external repo reached over http(s)).
+Every command is written into its task log first and its output streamed there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from koji_adjutant.buildroot.logs import TaskLogs
+from koji_adjutant.container import (ContainerManager, ContainerSpec, ExecResult, Mount,
+                                     Security, TaskIdentity, Timeouts, task_container)
+from koji_adjutant.container.errors import ContainerError
+from koji_adjutant.errors import TaskFailed
+
+TAIL_LINES = 5
+# Lines of createrepo_c / mergerepo_c output that say what went wrong.
+ERROR_WORDS = re.compile(r"error|cannot|critical|failed|not found", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RepoContainerParams:
+    """What a repo task's container is: image, identity, mounts and network."""
+
+    image: str
+    task_id: int
+    method: str
+    topdir: str
+    outdir: Path                     # writable, mounted at the same path
+    read_only: tuple[str, ...] = ()  # more host dirs to read (file:// external repos)
+    network: str = "none"
+    timeout: float | None = None
+
+    def spec(self) -> ContainerSpec:
+        mounts = [Mount(Path(self.topdir), self.topdir, read_only=True),
+                  Mount(self.outdir, str(self.outdir))]
+        mounts += [Mount(Path(d), d, read_only=True) for d in self.read_only]
+        return ContainerSpec(
+            image=self.image, task=TaskIdentity(self.task_id, self.method),
+            environment={"LANG": "C.UTF-8", "TMPDIR": str(self.outdir / "tmp")},
+            workdir=str(self.outdir), mounts=tuple(mounts), network=self.network,
+            security=Security(cap_drop=("ALL",)), hostname="koji-createrepo",
+            timeouts=Timeouts(container=self.timeout))
+
+
+class LogFileSink:
+    """Exec output lines appended to one task log through a file kept open.
+
+    createrepo_c ``-vd`` prints a line per package; opening the log for every
+    line (``TaskLogs.append``) would cost more than createrepo_c itself on a
+    large repo.  The log still reaches the hub while the command runs: at most
+    every ``interval`` seconds the file is flushed and the logs are synced.
+    """
+
+    def __init__(self, logs: TaskLogs, name: str, interval: float = 1.0):
+        self.logs = logs
+        self.interval = interval
+        self._file = open(logs.path(name), "a", encoding="utf-8", errors="replace")
+        self._last = time.monotonic()
+
+    def __enter__(self) -> LogFileSink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+        self.logs.maybe_sync()
+
+    def __call__(self, line: str) -> None:
+        self._file.write(line + "\n")
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self._file.flush()
+            self.logs.maybe_sync()
+
+
+class RepoContainer:
+    """A running repo-task container and the task's logs (see the module docstring)."""
+
+    def __init__(self, params: RepoContainerParams, manager: ContainerManager,
+                 logs: TaskLogs, pull_policy: str | None = None):
+        self.params = params
+        self.manager = manager
+        self.logs = logs
+        self.pull_policy = pull_policy
+        self.container = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> RepoContainer:
+        self._stack.callback(self.logs.sync)
+        self.params.outdir.mkdir(parents=True, exist_ok=True)
+        (self.params.outdir / "tmp").mkdir(exist_ok=True)
+        spec = self.params.spec()
+        try:
+            self.container = self._stack.enter_context(
+                task_container(self.manager, spec, pull_policy=self.pull_policy))
+        except ContainerError as exc:
+            self._stack.close()
+            raise TaskFailed(f"cannot start the createrepo container from {spec.image}: "
+                             f"{exc}") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def run(self, argv: Sequence[str], log: str) -> ExecResult:
+        """Run ``argv`` with its output in task log ``log``; the result, whatever the status."""
+        self.logs.command(log, argv)
+        with LogFileSink(self.logs, log) as sink:
+            return self.manager.exec(self.container, list(argv),
+                                     workdir=str(self.params.outdir), log=sink, check=False)
+
+    def check(self, argv: Sequence[str], log: str, what: str) -> ExecResult:
+        """Run ``argv``; a non-zero status fails the task with the tail of the log."""
+        result = self.run(argv, log)
+        if not result.ok:
+            self.logs.sync()
+            raise TaskFailed(f"{what} failed (exit status {result.exit_code}): "
+                             f"{self.tail(log)} (see {log})")
+        return result
+
+    def output(self, argv: Sequence[str]) -> str:
+        """The output of a short query command (e.g. ``createrepo_c --version``)."""
+        lines: list[str] = []
+        self.manager.exec(self.container, list(argv), log=lines.append, check=False)
+        return "\n".join(lines)
+
+    def tail(self, log: str) -> str:
+        """The error lines of a task log (else its last lines), joined for a message."""
+        path = self.logs.path(log)
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()
+                 if line.strip()] if path.exists() else []
+        errors = [line for line in lines[1:] if ERROR_WORDS.search(line)]
+        return " | ".join((errors or lines)[-TAIL_LINES:]) or "(no output)"
