@@ -25,6 +25,7 @@ import koji
 from koji_adjutant import __version__
 from koji_adjutant.config import check
 from koji_adjutant.errors import EX_OK, EX_USAGE
+from koji_adjutant.local import cli as local_cli
 
 PROG = "koji-adjutant"
 
@@ -52,6 +53,7 @@ Register = Callable[[argparse._SubParsersAction], None]
 # One register function per subcommand module, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[Register, ...] = (
     check.register,
+    local_cli.register,
     _register_version,
 )
 

@@ -108,9 +108,7 @@ class Buildroot:
     def _spec(self) -> ContainerSpec:
         adj = self.options.adjutant
         mounts = [Mount(self.home, BUILD_HOME)]
-        if self.params.repo.via_volume:
-            mounts.append(Mount(Path(self.options.topdir), self.options.topdir,
-                                read_only=True))
+        mounts.extend(self.params.repo.mounts())
         mounts.extend(self.params.mounts)
         memory = None if adj.memory is None else int(adj.memory)
         return ContainerSpec(

@@ -39,6 +39,8 @@ class BuildEnvironment:
     proxy: str | None = None
     module_hotfixes: bool = False
     best: bool | None = None
+    # Repositories besides the koji repo, one dnf repo each (local builds' ``--repo``).
+    extra_repos: tuple[str, ...] = ()
 
     @classmethod
     def from_tag(cls, options, tag_config: Mapping, repo: Mapping, arch: str,
@@ -55,20 +57,27 @@ class BuildEnvironment:
             best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None)
 
     def dnf_conf(self) -> str:
-        """The package manager config: only the koji repo, image repos off (hermetic)."""
+        """The package manager config: only the koji repo, image repos off (hermetic).
+
+        A local build has no koji repo (no ``baseurls``) and its ``extra_repos``.
+        """
         main = ["[main]", "cachedir=/var/cache/dnf", "debuglevel=2",
                 "logfile=/var/log/dnf.log", "reposdir=/dev/null", "retries=20",
                 "obsoletes=1", "gpgcheck=0", "assumeyes=1", "keepcache=1",
                 "install_weak_deps=0", "strict=1"]
         if self.proxy:
             main.append(f"proxy={self.proxy}")
-        repo = ["", "[build]", "name=build", "baseurl=" + " ".join(self.baseurls),
-                "enabled=1", "gpgcheck=0", "skip_if_unavailable=0"]
-        if self.module_hotfixes:
-            repo.append("module_hotfixes=1")
-        if self.best is not None:
-            repo.append(f"best={int(self.best)}")
-        return "\n".join(main + repo) + "\n"
+        repos = [("build", " ".join(self.baseurls))] if self.baseurls else []
+        repos += [(f"extra-{n}", url) for n, url in enumerate(self.extra_repos, 1)]
+        lines = list(main)
+        for name, baseurl in repos:
+            lines += ["", f"[{name}]", f"name={name}", "baseurl=" + baseurl,
+                      "enabled=1", "gpgcheck=0", "skip_if_unavailable=0"]
+            if self.module_hotfixes:
+                lines.append("module_hotfixes=1")
+            if self.best is not None:
+                lines.append(f"best={int(self.best)}")
+        return "\n".join(lines) + "\n"
 
     def macros_file(self) -> str:
         """An rpm macros file with every macro, in kojid's precedence order."""

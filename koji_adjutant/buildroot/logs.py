@@ -81,9 +81,9 @@ class TaskLogs:
         os.replace(tmp, self.path(name))
         self.maybe_sync()
 
-    def sink(self, name: str) -> Callable[[str], None]:
+    def sink(self, name: str) -> "LineSink":
         """A line sink for ``ContainerManager.exec`` writing into ``name``."""
-        return lambda line: self.append(name, line + "\n")
+        return LineSink(self, name)
 
     def command(self, name: str, argv, user: str | None = None) -> None:
         """Record the command about to run, as the first line of its output."""
@@ -116,6 +116,24 @@ class TaskLogs:
         for name in self.names:
             if not name.endswith(".tmp"):
                 self.uploader.upload_new_bytes(self.path(name))
+
+
+class LineSink:
+    """Appends each line of a command to one log; its ``tick`` keeps uploads current.
+
+    The container layer calls ``tick`` at every poll, so the last lines before a
+    quiet stretch (a long compile, a sleep) reach the hub within ``interval``.
+    """
+
+    def __init__(self, logs: TaskLogs, name: str):
+        self.logs = logs
+        self.name = name
+
+    def __call__(self, line: str) -> None:
+        self.logs.append(self.name, line + "\n")
+
+    def tick(self) -> None:
+        self.logs.maybe_sync()
 
 
 def _stamp() -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from koji_adjutant.container import Mount
 from koji_adjutant.errors import TaskFailed
 
 REPOMD_NS = "{http://linux.duke.edu/metadata/repo}"
@@ -52,6 +53,12 @@ class RepoSource:
         if self.via_volume:
             return (f"file://{self.topdir}/{self.relpath}/{self.arch}",)
         return tuple(f"{url}/{self.relpath}/{self.arch}" for url in self.topurls)
+
+    def mounts(self) -> tuple[Mount, ...]:
+        """Host directories the container needs to read the repo (the koji volume)."""
+        if self.via_volume:
+            return (Mount(Path(self.topdir), self.topdir, read_only=True),)
+        return ()
 
     def read(self, relpath: str, binary: bool = False) -> str | bytes | None:
         """A file of the repo (relative to ``repos/<tag>/<id>/``), or None if it is missing."""

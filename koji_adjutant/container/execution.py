@@ -29,7 +29,7 @@ from koji_adjutant.container.proctree import HostProcess
 CONTROL_TARGET = "/run/koji-adjutant"  # where the control directory appears inside
 READ_CHUNK = 1 << 20
 POLL_MIN = 0.01
-POLL_MAX = 0.2
+POLL_MAX = 0.05
 
 # The wrapper gets the log and status paths and the command as positional
 # parameters, never spliced into the script, so no argument is ever re-parsed.
@@ -88,6 +88,8 @@ class LineStreamer:
         self._file = open(path, "rb")  # noqa: SIM115 - closed by finish()
         self._partial = b""
         self._deliver = _deliverer(sink)
+        # a sink may ask to be called on every poll, output or not (e.g. to flush uploads)
+        self._tick = getattr(sink, "tick", None)
         self.lines = 0
 
     def pump(self) -> bool:
@@ -99,6 +101,8 @@ class LineStreamer:
             for line in lines:
                 self._deliver(line)
             self.lines += len(lines)
+        if self._tick is not None:
+            self._tick()
         return got
 
     def finish(self) -> None:

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 from koji_adjutant.container.spec import ContainerSpec
 
 # Output of an exec, line by line: a callable receiving each decoded line (without
-# its newline), or a binary file receiving the raw bytes of each line.
+# its newline), or a binary file receiving the raw bytes of each line.  A sink with a
+# ``tick()`` method also gets that called at every poll while the command runs.
 LogSink = Callable[[str], object] | BinaryIO
 
 PULL_POLICIES = ("always", "if-not-present", "never")

@@ -39,7 +39,10 @@ def _iterate(tm, took_task: bool) -> bool:
     if not took_task:
         tm.updateBuildroots()
     tm.updateTasks()
-    return tm.getNextTask()
+    taken = tm.getNextTask()
+    if tm.monitor is not None:
+        tm.monitor.checked_in(tm)
+    return taken
 
 
 def run(tm, options) -> int:
@@ -67,9 +70,11 @@ def run(tm, options) -> int:
             break
         except koji.RetryError:
             raise
-        except Exception:  # the loop must survive any one bad iteration, as kojid's does
+        except Exception as exc:  # the loop must survive any one bad iteration, as kojid's does
             logger.error("error in main loop:\n%s", traceback.format_exc())
             taken = False
+            if tm.monitor is not None:
+                tm.monitor.loop_failed(exc)
         if not taken:
             try:
                 time.sleep(options.sleeptime)

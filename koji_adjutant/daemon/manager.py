@@ -33,6 +33,8 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
         super().__init__(options, session)
         self.sweeper = sweeper
         self.host_name: str | None = None
+        # koji_adjutant.monitor.Monitor when monitoring is on: told of taken and ended tasks
+        self.monitor = None
 
     def register(self, handlers) -> None:
         """Register handler classes from an explicit table (see tasks.registry)."""
@@ -58,14 +60,34 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
                         f"task {task_id}" if task_id else "this host")
         return removed
 
+    def takeTask(self, task):
+        taken = super().takeTask(task)
+        if taken and self.monitor is not None:
+            task_id = task["id"]
+            self.monitor.task_taken(task_id, self.tasks.get(task_id) or task,
+                                    self.pids.get(task_id))
+            if task_id not in self.pids:  # a Foreground handler: it has run already
+                self.monitor.task_reaped(task_id, self.session)
+        return taken
+
+    def updateTasks(self):
+        running = set(self.pids)
+        super().updateTasks()
+        if self.monitor is not None:
+            for task_id in sorted(running - set(self.pids)):
+                self.monitor.task_reaped(task_id, self.session)
+
     def cleanupTask(self, task_id, wait=True):
         done = super().cleanupTask(task_id, wait=wait)
         self.sweep(task_id)
         return done
 
     def shutdown(self):
-        super().shutdown()
-        self.sweep(None)
+        try:
+            super().shutdown()
+        finally:
+            # even when the hub is gone and freeTasks fails, no container outlives us
+            self.sweep(None)
 
     def _space_problem(self, path: str) -> str | None:
         stat = os.statvfs(path)

@@ -2,8 +2,9 @@
 
 ``BuildrootTaskHandler.buildroot(...)`` assembles a ``Buildroot`` for this task:
 the tag's config at the repo's event, the image chosen by the hub's policy,
-the repo source, the hub record, the task's logs (streamed to the hub) and a
-container manager opened in this (forked) task process.
+the repo source, the hub record, the task's logs (streamed to the hub, their
+``build.log`` opening with the ``koji-adjutant local reproduce`` command line)
+and a container manager opened in this (forked) task process.
 """
 
 import logging
@@ -25,6 +26,11 @@ from koji_adjutant.errors import TaskFailed
 from koji_adjutant.policy import PolicyResolver
 
 logger = logging.getLogger("koji.build.BaseTaskHandler")
+
+
+def reproduce_command(task_id: int, hub_url: str) -> str:
+    """The command line that re-runs task ``task_id`` of ``hub_url`` on a workstation."""
+    return f"koji-adjutant local reproduce {task_id} --hub {hub_url}"
 
 
 def canonical_arches(arches: str | None) -> set[str]:
@@ -80,6 +86,8 @@ class BuildrootTaskHandler(BaseTaskHandler):
         manager = open_manager(self.options, self.host_info()["name"], self.options.instance_id)
         logs = TaskLogs(Path(self.workdir) / "logs",
                         HubLogUploader(self.session, self.getUploadDir()))
+        logs.append("build.log", f"To reproduce this build locally: "
+                                 f"{reproduce_command(self.id, self.options.server)}\n")
         return Buildroot(params, options=self.options, manager=manager,
                          record=HubRecord(self.session, self.id), logs=logs,
                          workdir=Path(self.workdir) / "buildroot")

@@ -11,13 +11,16 @@ from collections.abc import Iterable
 
 import koji.tasks
 
+from koji_adjutant.tasks.build import BuildTask
 from koji_adjutant.tasks.build_arch import BuildArchTask
 from koji_adjutant.tasks.build_srpm_from_scm import BuildSRPMFromSCMTask
+from koji_adjutant.tasks.chain_build import ChainBuildTask
 from koji_adjutant.tasks.create_dist_repo import CreateDistRepoTask
 from koji_adjutant.tasks.createrepo import CreaterepoTask
 from koji_adjutant.tasks.dist_repo import DistRepoTask
 from koji_adjutant.tasks.new_repo import NewRepoTask
 from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
+from koji_adjutant.tasks.tag_build import TagBuildTask
 
 # Generic handlers that kojid registers from koji.tasks (contract 3.15).
 LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
@@ -37,6 +40,9 @@ LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
 
 # Handlers written for koji-adjutant, by task method module.
 ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
+    BuildTask,
+    ChainBuildTask,
+    TagBuildTask,
     BuildArchTask,
     RebuildSRPMTask,
     BuildSRPMFromSCMTask,

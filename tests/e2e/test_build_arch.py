@@ -12,7 +12,7 @@ import subprocess
 import koji
 import pytest
 
-from conftest import containers_of_task, task_state, wait_for
+from daemon_harness import containers_of_task, task_state, wait_for
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
@@ -121,7 +121,8 @@ def test_logs_are_on_the_hub_while_the_build_runs(hub, f99, rpm_factory, start_d
     start_daemon(hub, "builder1")
     importer = Importer(hub)
     pkg = Package("slow-noarch", build_script="for i in $(seq 1 30); do echo progress $i; "
-                                              "sleep 0.3; done")
+                                              "sleep 0.3; done; echo quiet-now; sleep 8; "
+                                              "echo quiet-over")
     task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "noarch")
     build_log = hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id) / "build.log"
 
@@ -132,9 +133,17 @@ def test_logs_are_on_the_hub_while_the_build_runs(hub, f99, rpm_factory, start_d
 
     wait_for(partial_log_while_open, timeout=180, interval=0.1,
              what="a partial build.log on the hub while the task is open")
+
+    def last_line_before_a_quiet_stretch():
+        text = build_log.read_text()
+        return "quiet-now" in text and "quiet-over" not in text and \
+            task_state(hub, task_id) == "OPEN"
+
+    wait_for(last_line_before_a_quiet_stretch, timeout=60, interval=0.1,
+             what="the line before a quiet stretch to reach the hub")
     assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED"
     final = build_log.read_text()
-    assert "progress 30" in final and "Wrote: " in final
+    assert "progress 30" in final and "quiet-over" in final and "Wrote: " in final
 
 
 def test_rebuild_srpm_carries_the_tags_dist(hub, f99, rpm_factory, start_daemon):

@@ -13,8 +13,8 @@ from pathlib import Path
 import koji
 import pytest
 
-from conftest import PLUGIN_DIR
-from conftest import containers_of_task as containers_of_host_task
+from daemon_harness import PLUGIN_DIR
+from daemon_harness import containers_of_task as containers_of_host_task
 from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, make_koji_repo, render_spec
 

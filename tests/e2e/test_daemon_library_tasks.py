@@ -2,7 +2,7 @@
 
 import koji
 
-from conftest import task_state
+from daemon_harness import task_state
 
 
 def test_shutdown_task_stops_the_daemon(hub, start_daemon):

@@ -7,7 +7,7 @@ import sys
 
 import koji
 
-from conftest import containers_of_task, pid_alive, task_state, wait_for
+from daemon_harness import containers_of_task, pid_alive, task_state, wait_for
 
 
 def run_kojid(conf, *args, timeout=60):

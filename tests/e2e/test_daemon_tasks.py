@@ -11,7 +11,7 @@ import koji
 import pytest
 from koji.xmlrpcplus import Fault
 
-from conftest import containers_of_task, pid_alive, task_state, wait_for
+from daemon_harness import containers_of_task, pid_alive, task_state, wait_for
 
 
 @pytest.fixture
