@@ -70,8 +70,11 @@ class Buildroot:
         self.container = None
         self.image_rpms: list[packages.InstalledRpm] = []
         self.image_digest = ""
+        # [adjutant] build_network (off by default) lets a site keep the network in builds
+        self._keep_network = options.adjutant.build_network
         self._network = (options.adjutant.network_mode
-                         if params.network or not params.repo.via_volume else None)
+                         if params.network or not params.repo.via_volume
+                         or self._keep_network else None)
         self._stack = contextlib.ExitStack()
 
     # -- scope ---------------------------------------------------------------
@@ -145,7 +148,7 @@ class Buildroot:
                  f"target arch: {env.target_arch}", f"install group: {env.install_group}",
                  f"repository access: {'koji volume' if self.params.repo.via_volume else 'network'}",
                  f"network before the build: {self._network or 'none'}",
-                 f"network during build: none",
+                 f"network during build: {self._network if self._keep_network else 'none'}",
                  f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
                  f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",
                  f"capabilities: {' '.join(spec.security.cap_add)}",
@@ -254,7 +257,11 @@ class Buildroot:
                                  env=env, timeout=timeout, log=sink, check=check)
 
     def cut_network(self) -> None:
-        """Before the build: no network at all (only loopback)."""
+        """Before the build: no network at all (only loopback), unless build_network."""
+        if self._keep_network:
+            self.logs.append("root.log", f"build_network is on: the build keeps network "
+                                         f"{self._network}\n")
+            return
         if self._network is not None:
             self.manager.disconnect_network(self.container, self._network)
             self.logs.append("root.log", f"network {self._network} disconnected\n")

@@ -45,8 +45,7 @@ class AdjutantOptions:
     cpus: float | None = None
     memory: str | None = None
     pids: int | None = None
-    # Naming and labels of what the daemon creates.
-    container_prefix: str = "koji-adjutant"
+    # Extra labels on everything the daemon creates.
     labels: Mapping[str, str] = field(default_factory=values.FrozenMapping)
     # Monitoring endpoint.
     monitoring_enabled: bool = True
@@ -55,11 +54,6 @@ class AdjutantOptions:
     # Buildroot policy from the hub.
     policy_enabled: bool = True
     policy_cache_ttl: int = 300
-    # Cache of prepared buildroot images.
-    image_cache_enabled: bool = False
-    image_cache_repository: str = "localhost/koji-adjutant-cache"
-    image_cache_ttl: int = 86400
-    image_cache_max_images: int = 10
     # Daemon log file (kojid's WatchedFileHandler); empty: no log file.
     log_file: str | None = "/var/log/kojid.log"
 
@@ -90,13 +84,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "cpus": _optional(values.to_positive_float),
     "memory": _optional(values.to_size),
     "pids": _optional(lambda text: values.to_int(text, minimum=1)),
-    "container_prefix": _non_empty_word,
     "labels": values.to_labels,
     "monitoring_bind": values.to_bind,
     "policy_cache_ttl": values.to_int,
-    "image_cache_repository": _non_empty_word,
-    "image_cache_ttl": values.to_int,
-    "image_cache_max_images": lambda text: values.to_int(text, minimum=1),
     "log_file": _optional(str.strip),
 }
 KEYS = tuple(f.name for f in dataclasses.fields(AdjutantOptions))

@@ -72,7 +72,6 @@ def summary_lines(config: Config) -> list[str]:
         f"labels:        {render(a.labels)}",
         f"monitoring:    {a.monitoring_bind if a.monitoring_enabled else 'off'}",
         f"policy:        {_on(a.policy_enabled)} (cache {a.policy_cache_ttl}s)",
-        f"image cache:   {a.image_cache_repository if a.image_cache_enabled else 'off'}",
     ]
 
 

@@ -63,7 +63,8 @@ class PodmanManager:
                  pull_policy: str = "if-not-present", pull_timeout: float = 600,
                  start_timeout: float = 60, stop_timeout: float = 2,
                  extra_labels: Mapping[str, str] | None = None,
-                 state_dir: Path | str = DEFAULT_STATE_DIR, api_timeout: float = 60):
+                 state_dir: Path | str = DEFAULT_STATE_DIR, api_timeout: float = 60,
+                 identity: str | None = None):
         if not host_label or not instance_id:
             raise ValueError("PodmanManager needs a host_label and an instance_id")
         self.host_label = host_label
@@ -72,7 +73,7 @@ class PodmanManager:
         self.stop_timeout = stop_timeout
         self.extra_labels = dict(extra_labels or {})
         self.state_dir = Path(state_dir)
-        self._api = PodmanApi(base_url, timeout=api_timeout)
+        self._api = PodmanApi(base_url, timeout=api_timeout, identity=identity)
         self._images = ImagePuller(self._api, pull_policy, pull_timeout)
         self._deadlines: dict[str, float] = {}
         self._exec_defaults: dict[str, float] = {}

@@ -51,11 +51,14 @@ def _podman_message(response: requests.Response) -> str:
 class PodmanApi:
     """A thin client of the libpod REST API at ``base_url``."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_CALL_TIMEOUT):
+    def __init__(self, base_url: str, timeout: float = DEFAULT_CALL_TIMEOUT,
+                 identity: str | None = None):
         self.base_url = base_url
         self.timeout = timeout
+        # identity: the SSH key for an ssh:// podman service
+        extra = {"identity": identity} if identity else {}
         try:
-            self._client = PodmanClient(base_url=base_url)
+            self._client = PodmanClient(base_url=base_url, **extra)
         except (ValueError, APIError) as exc:
             raise RuntimeUnavailable(
                 f"cannot use podman API address {base_url!r}",

@@ -17,6 +17,7 @@ from koji_adjutant.daemon.login import LoginFailed, connect
 from koji_adjutant.daemon.manager import AdjutantTaskManager
 from koji_adjutant.daemon.options import DaemonOptions
 from koji_adjutant.errors import EX_CONFIG, EX_FAILURE, EX_OK, ConfigError
+from koji_adjutant.monitor import open_monitoring
 from koji_adjutant.tasks.registry import HANDLERS
 
 logger = logging.getLogger("koji.build")
@@ -79,10 +80,17 @@ def run(argv: list[str] | None = None) -> int:
     if options.skip_main:
         session.logout()
         return EX_OK
+    monitoring = open_monitoring(options, tm)
     if options.daemon:
         koji.daemonize()
+    if monitoring is not None:
+        monitoring.start()
     tm.sweep(None)
-    return loop.run(tm, options)
+    try:
+        return loop.run(tm, options)
+    finally:
+        if monitoring is not None:
+            monitoring.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,7 @@ def open_manager(options, host_name: str, instance_id: str) -> PodmanManager:
                          pull_policy=adj.pull_policy, pull_timeout=adj.pull_timeout,
                          start_timeout=adj.start_timeout, stop_timeout=adj.stop_timeout,
                          extra_labels=dict(adj.labels), state_dir=state_dir(options),
-                         api_timeout=adj.podman_api_timeout)
+                         api_timeout=adj.podman_api_timeout, identity=adj.podman_identity)
 
 
 class Runtime:

@@ -14,10 +14,6 @@ import pytest
 from daemon_harness import PLUGIN_DIR, TEST_IMAGE, Daemon, host_ready, wait_for, write_conf
 from hubsim.fixtures import hub, hub_ca_dir, hub_tls  # noqa: F401  (fixtures)
 
-# Test modules import these names from here too (older tests); daemon_harness is the home.
-from daemon_harness import (containers_of_task, pid_alive,  # noqa: F401,E402
-                            task_state)
-
 
 @pytest.fixture
 def probe_dir(tmp_path):

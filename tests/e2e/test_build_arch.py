@@ -217,3 +217,15 @@ def test_missing_image_fails_the_task_clearly(hub, f99, rpm_factory, start_daemo
         hub.task_result(task_id)
     assert "localhost/no-such-image:1" in str(exc.value)
     assert not containers_of_task(task_id, "builder1", hub)
+
+
+def test_build_network_is_off_unless_the_site_turns_it_on(hub, f99, rpm_factory, start_daemon):
+    start_daemon(hub, "builder1", adjutant={"build_network": "true", "network_mode": "host"})
+    importer = Importer(hub)
+    pkg = Package("phones-home-allowed", build_script=f"curl -sS --max-time 5 {hub.topurl}/")
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    config = (hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id)
+              / "mock_config.log").read_text()
+    assert "network during build: host" in config

@@ -260,15 +260,12 @@ def test_adjutant_section_values(conf):
         monitoring_bind = [::1]:9100
         policy_enabled = no
         policy_cache_ttl = 60
-        image_cache_enabled = true
-        image_cache_max_images = 3
         """))).adjutant
     assert a.podman_url.startswith("ssh://core@builder.example.com:2222/")
     assert a.podman_identity == "/etc/kojid/podman_ed25519"
     assert (a.default_image, a.pull_timeout, a.pids, a.cpus) == (
         "quay.io/almalinux/almalinux:9", 300, 4096, 1.5)
     assert (a.monitoring_bind, a.policy_enabled, a.policy_cache_ttl) == ("[::1]:9100", False, 60)
-    assert (a.image_cache_enabled, a.image_cache_max_images) == (True, 3)
 
 
 def test_remote_monitoring_bind_allowed_when_asked(conf):

@@ -1,0 +1,75 @@
+"""The daemon's Prometheus metrics, kept with ``prometheus_client`` in a private registry.
+
+All metrics are counted in the main process (task processes are forked and
+their memory dies with them): tasks when taken and when reaped, buildroot
+set-up time from the ``state.log`` a task wrote, hub errors seen by the loop,
+and the container operations the main process performs (listing, sweeping).
+"""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+PREFIX = "koji_adjutant"
+DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, float("inf"))
+SETUP_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, float("inf"))
+_SETUP_RE = re.compile(r"Finish: init buildroot \S+ \((\d+(?:\.\d+)?) s\)")
+
+
+class Metrics:
+    """Counters, gauges and histograms of one daemon (see docs/adr/0008-monitoring.md)."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.tasks_started = Counter(f"{PREFIX}_tasks_started", "Tasks taken, by method",
+                                     ["method"], registry=r)
+        self.tasks_finished = Counter(f"{PREFIX}_tasks_finished",
+                                      "Tasks ended, by method and outcome (closed, failed, "
+                                      "canceled, free, unknown)", ["method", "outcome"],
+                                      registry=r)
+        self.task_duration = Histogram(f"{PREFIX}_task_duration_seconds",
+                                       "Wall time of ended tasks, by method", ["method"],
+                                       buckets=DURATION_BUCKETS, registry=r)
+        self.buildroot_setup = Histogram(f"{PREFIX}_buildroot_setup_seconds",
+                                         "Time to set up a buildroot container",
+                                         buckets=SETUP_BUCKETS, registry=r)
+        self.tasks_running = Gauge(f"{PREFIX}_tasks_running", "Task processes running now",
+                                   registry=r)
+        self.hub_errors = Counter(f"{PREFIX}_hub_errors", "Failed hub calls of the main loop, "
+                                  "by kind (connection, fault)", ["kind"], registry=r)
+        self.container_ops = Counter(f"{PREFIX}_container_operations",
+                                     "Container operations of the main process, by operation",
+                                     ["operation"], registry=r)
+        self.container_failures = Counter(f"{PREFIX}_container_failures",
+                                          "Failed container operations, by operation",
+                                          ["operation"], registry=r)
+        self.up = Gauge(f"{PREFIX}_up", "1 while the daemon runs", registry=r)
+        self.ready = Gauge(f"{PREFIX}_ready", "1 when the daemon last told the hub it is ready",
+                           registry=r)
+        self.up.set(1)
+
+    def task_ended(self, method: str, outcome: str, seconds: float) -> None:
+        self.tasks_finished.labels(method, outcome).inc()
+        self.task_duration.labels(method).observe(max(0.0, seconds))
+
+    def observe_setup(self, state_log: bytes | None) -> None:
+        """Record the buildroot set-up times a task's ``state.log`` reports."""
+        if not state_log:
+            return
+        for match in _SETUP_RE.finditer(state_log.decode("utf-8", errors="replace")):
+            self.buildroot_setup.observe(float(match.group(1)))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
