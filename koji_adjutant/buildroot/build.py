@@ -59,7 +59,12 @@ def _unpack(br: Buildroot, srpm: str, topdir: str) -> str:
     return specs[0]
 
 
-def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
+def _build_step(br: Buildroot, argv: list[str], what: str, failed: str) -> None:
+    """Run a build step as the build user under ``rpmbuild_timeout``, into build.log.
+
+    ``what`` names the step in a timeout message, ``failed`` (with ``{status}``)
+    is the message for a non-zero exit.
+    """
     timeout = br.options.rpmbuild_timeout
     try:
         result = br.run(argv, log="build.log", user=BUILD_USER, check=False,
@@ -68,7 +73,11 @@ def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
         raise TaskFailed(f"{what} exceeded rpmbuild_timeout ({timeout} s) and was "
                          f"stopped; see build.log") from exc
     if result.exit_code != 0:
-        raise TaskFailed(f"{what}, exit status {result.exit_code}; see build.log")
+        raise TaskFailed(failed.replace("{status}", str(result.exit_code)) + "; see build.log")
+
+
+def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
+    _build_step(br, argv, what, what + ", exit status {status}")
 
 
 def _merge(*results: BuildResult) -> BuildResult:
@@ -118,22 +127,14 @@ def rebuild_srpm(br: Buildroot, srpm: str) -> Path:
 
 def run_source_cmd(br: Buildroot, source_cmd: Sequence[str], workdir: str) -> None:
     """The SCM's ``source_cmd`` (e.g. ``make sources``) in ``workdir``, as the build user."""
-    timeout = br.options.rpmbuild_timeout
     command = " ".join(source_cmd)
     br.logs.append("build.log", f"running source_cmd {command!r} in {workdir}\n")
     # sh only changes directory; the command's words are passed as arguments, never parsed
     argv = ["/bin/sh", "-c", 'cd "$1" && shift && exec "$@"', "source_cmd", workdir,
             *source_cmd]
+    what = f"error retrieving sources: {command!r}"
     with br.logs.phase(f"source_cmd {command}"):
-        try:
-            result = br.run(argv, log="build.log", user=BUILD_USER, check=False,
-                            timeout=timeout, env=dict(br.params.env.env))
-        except ContainerTimeout as exc:
-            raise TaskFailed(f"error retrieving sources: {command!r} exceeded "
-                             f"rpmbuild_timeout ({timeout} s); see build.log") from exc
-    if result.exit_code != 0:
-        raise TaskFailed(f"error retrieving sources: {command!r} exited with status "
-                         f"{result.exit_code}; see build.log")
+        _build_step(br, argv, what, what + " exited with status {status}")
 
 
 def build_srpm(br: Buildroot, spec: str, sources: str, source_cmd: Sequence[str] | None,

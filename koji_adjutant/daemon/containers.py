@@ -12,6 +12,7 @@ from koji_adjutant.container import ContainerManager, PodmanManager
 from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
 from koji_adjutant.daemon.startup import StartupError
 from koji_adjutant.errors import EX_UNAVAILABLE
+from koji_adjutant.container.journal import JournalingManager, journal_path
 
 
 def state_dir(options) -> str:
@@ -26,6 +27,15 @@ def host_label(options, host_name: str) -> str:
     production) under the same host name must not sweep each other's containers.
     """
     return f"{host_name}@{urlsplit(options.server).netloc}"
+
+
+def open_task_manager(options, host_name: str, task_id: int):
+    """The container manager of a task process: its calls are journalled for the
+    main process's metrics when monitoring is on (see container/journal.py)."""
+    manager = open_manager(options, host_name, options.instance_id)
+    if not options.adjutant.monitoring_enabled:
+        return manager
+    return JournalingManager(manager, journal_path(options.workdir, task_id))
 
 
 def open_manager(options, host_name: str, instance_id: str) -> PodmanManager:

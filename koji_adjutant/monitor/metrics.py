@@ -50,7 +50,8 @@ class Metrics:
         self.hub_errors = Counter(f"{PREFIX}_hub_errors", "Failed hub calls of the main loop, "
                                   "by kind (connection, fault)", ["kind"], registry=r)
         self.container_ops = Counter(f"{PREFIX}_container_operations",
-                                     "Container operations of the main process, by operation",
+                                     "Container operations of the daemon and its task processes, "
+                                     "by operation",
                                      ["operation"], registry=r)
         self.container_failures = Counter(f"{PREFIX}_container_failures",
                                           "Failed container operations, by operation",

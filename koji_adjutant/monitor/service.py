@@ -24,6 +24,7 @@ import requests
 from koji_adjutant import __version__
 from koji_adjutant.container import ContainerManager
 from koji_adjutant.monitor.metrics import Metrics
+from koji_adjutant.container.journal import journal_path, read_new
 from koji_adjutant.monitor.probes import PodmanProbe
 from koji_adjutant.monitor.state import CheckIn, MonitorState, TaskRecord
 from koji_adjutant.monitor.tasklogs import (
@@ -58,6 +59,9 @@ class Monitor:
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
         self._ended: queue.SimpleQueue[int] = queue.SimpleQueue()
+        # journal read offsets, shared by the main thread and the sampler thread
+        self._ops_lock = threading.Lock()
+        self._ops_offsets: dict[int, int] = {}
 
     # -- hooks of the main thread ---------------------------------------------
 
@@ -74,6 +78,7 @@ class Monitor:
     def task_reaped(self, task_id: int, session) -> None:
         """A task process ended: ask the hub once for its outcome and keep it."""
         self.sample_task(task_id)
+        self.count_task_ops(task_id, final=True)
         state, result, failure = _outcome(session, task_id)
         record = self.state.task_finished(task_id, state, result, failure)
         self.tails.keep_only(self.state.known_ids(LOG_TASKS_KEPT))
@@ -128,6 +133,20 @@ class Monitor:
             return value
         return wrapper
 
+    def count_task_ops(self, task_id: int, final: bool = False) -> None:
+        """Add the container operations a task process journalled since the last look."""
+        path = journal_path(self.options.workdir, task_id)
+        with self._ops_lock:
+            calls, failures, offset = read_new(path, self._ops_offsets.get(task_id, 0), final)
+            if final:
+                self._ops_offsets.pop(task_id, None)
+            else:
+                self._ops_offsets[task_id] = offset
+        for operation, n in calls.items():
+            self.metrics.container_ops.labels(operation).inc(n)
+        for operation, n in failures.items():
+            self.metrics.container_failures.labels(operation).inc(n)
+
     # -- the sampler thread ---------------------------------------------------
 
     def sample_task(self, task_id: int) -> None:
@@ -159,6 +178,7 @@ class Monitor:
             for task_id in self.state.running_ids():
                 try:
                     self.sample_task(task_id)
+                    self.count_task_ops(task_id)
                 except OSError as exc:  # a directory removed while reading it
                     logger.debug("sampling task %s: %s", task_id, exc)
 

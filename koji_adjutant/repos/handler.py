@@ -16,7 +16,7 @@ import koji
 from koji.tasks import BaseTaskHandler, RefuseTask
 
 from koji_adjutant.buildroot.logs import HubLogUploader, TaskLogs
-from koji_adjutant.daemon.containers import open_manager
+from koji_adjutant.daemon.containers import open_task_manager
 from koji_adjutant.policy import PolicyResolver
 from koji_adjutant.repos.runner import RepoContainer, RepoContainerParams
 
@@ -69,7 +69,7 @@ class RepoTaskHandler(BaseTaskHandler):
             network=adj.network_mode if network else "none",
             timeout=self.options.rpmbuild_timeout)
         host = self.session.host.getHost()["name"]
-        manager = open_manager(self.options, host, self.options.instance_id)
+        manager = open_task_manager(self.options, host, self.id)
         return RepoContainer(params, manager, logs, pull_policy=adj.pull_policy)
 
     def upload_files(self, directory: Path, relpath: str | None = None) -> list[str]:

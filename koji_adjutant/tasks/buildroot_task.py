@@ -21,7 +21,7 @@ from koji_adjutant.buildroot.logs import HubLogUploader, TaskLogs
 from koji_adjutant.buildroot.packages import ExternalRepo
 from koji_adjutant.buildroot.record import HubRecord
 from koji_adjutant.buildroot.repo import RepoSource
-from koji_adjutant.daemon.containers import open_manager
+from koji_adjutant.daemon.containers import open_task_manager
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.policy import PolicyResolver
 
@@ -83,7 +83,7 @@ class BuildrootTaskHandler(BaseTaskHandler):
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
             external_repos=self._external_repos(tag_config["id"], event))
-        manager = open_manager(self.options, self.host_info()["name"], self.options.instance_id)
+        manager = open_task_manager(self.options, self.host_info()["name"], self.id)
         logs = TaskLogs(Path(self.workdir) / "logs",
                         HubLogUploader(self.session, self.getUploadDir()))
         logs.append("build.log", f"To reproduce this build locally: "

@@ -229,3 +229,18 @@ def test_build_network_is_off_unless_the_site_turns_it_on(hub, f99, rpm_factory,
     config = (hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id)
               / "mock_config.log").read_text()
     assert "network during build: host" in config
+
+
+def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):
+    hub.add_host("builder1", password="builder1", arches="x86_64")
+    hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))
+    hub.add_tag(TAG, arches="aarch64")
+    repo = hub.make_repo(TAG)
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, Package("elsewhere")),
+                                  repo["id"], "noarch")
+    wait_for(lambda: hub.refusals(task_id), timeout=60, what="a refusal")
+    refusal = hub.refusals(task_id)[0]
+    assert refusal["soft"] is False and refusal["msg"] == "failed host check"
+    assert task_state(hub, task_id) in ("FREE", "ASSIGNED")

@@ -7,6 +7,7 @@ checks judge the import, and the tagBuild subtask tags the build.
 """
 
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -295,6 +296,34 @@ def test_restarted_parent_reattaches_to_its_subtasks(hub, f99, rpm_factory, star
     assert children_by_label(hub, task_id)["noarch"]["id"] == first["id"]
     build = hub.session().getBuild("restarted-1.0-1.f99")
     assert koji.BUILD_STATES[build["state"]] == "COMPLETE" and build["task_id"] == task_id
+
+
+def test_daemon_killed_mid_build_restarts_and_the_build_completes(hub, f99, rpm_factory,
+                                                                  start_daemon):
+    daemon = start_daemon(hub, HOST)
+    src = upload_srpm(hub, rpm_factory, Package("killed", build_script="sleep 20"))
+    task_id = hub.build(src, TARGET)
+
+    def building():
+        child = children_by_label(hub, task_id).get("noarch")
+        if child and task_state(hub, child["id"]) == "OPEN" and \
+                containers_of_task(child["id"], HOST, hub):
+            return child
+        return None
+
+    child = wait_for(building, timeout=BUILD_TIMEOUT, what="the buildArch container")
+    old_containers = containers_of_task(child["id"], HOST, hub)
+    # systemd's KillMode=control-group: the daemon and its task processes die at once
+    subprocess.run(["pkill", "-KILL", "-s", str(daemon.proc.pid)], check=False)
+    daemon.proc.wait(10)
+    assert task_state(hub, task_id) == "OPEN" and task_state(hub, child["id"]) == "OPEN"
+    start_daemon(hub, HOST, args=["--force-lock"])
+    assert finished(hub, task_id) == "CLOSED", hub.task_result(task_id)
+    build = hub.session().getBuild("killed-1.0-1.f99")
+    assert koji.BUILD_STATES[build["state"]] == "COMPLETE"
+    leftovers = subprocess.run(["podman", "ps", "-a", "-q"], capture_output=True,
+                               text=True).stdout.split()
+    assert not set(old_containers) & set(leftovers)
 
 
 def imported_build(hub, rpm_factory, pkg: Package, tag: str | None = None) -> dict:

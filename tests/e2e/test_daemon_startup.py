@@ -2,12 +2,14 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 import koji
 
-from daemon_harness import containers_of_task, pid_alive, task_state, wait_for
+from daemon_harness import (containers_of_task, host_ready, pid_alive, task_state, wait_for,
+                            write_conf)
 
 
 def run_kojid(conf, *args, timeout=60):
@@ -113,3 +115,39 @@ def test_restart_after_sigkill_frees_stale_task_and_sweeps_its_container(
     wait_for(marker.exists, timeout=60, what="the task to run again")
     hub.cancel_task(task_id)
     wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30, what="cleanup after cancel")
+
+
+def test_without_fg_the_daemon_detaches_and_works(hub, tmp_path):
+    hub.add_host("builder1", password="builder1")
+    conf = write_conf(tmp_path / "detached.conf", hub, "builder1", {},
+                      {"monitoring_bind": "127.0.0.1:0", "log_file": ""})
+    started = subprocess.run([sys.executable, "-m", "koji_adjutant.daemon.cli", "-c",
+                              str(conf)], capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    pids = []
+    try:
+        wait_for(lambda: host_ready(hub, "builder1"), timeout=30, what="the detached daemon")
+        pids = [int(p) for p in subprocess.run(["pgrep", "-f", "--", f"-c {conf}"],
+                                               capture_output=True, text=True).stdout.split()]
+        assert len(pids) == 1 and os.getsid(pids[0]) != os.getsid(0)  # detached: new session
+        task_id = hub.make_task("adjutantProbe", ["echo", "detached"])
+        assert hub.wait_task(task_id, timeout=30)["state"] == koji.TASK_STATES["CLOSED"]
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not any(pid_alive(p) for p in pids), timeout=30, what="it to stop")
+
+
+def test_unreachable_hub_is_one_clear_start_up_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+    conf = tmp_path / "nohub.conf"
+    conf.write_text(f"[kojid]\nserver = http://127.0.0.1:{port}/kojihub\n"
+                    f"topurl = http://127.0.0.1:{port}/kojifiles\nworkdir = {tmp_path}/w\n"
+                    "user = builder1\npassword = builder1\nmax_retries = 1\n"
+                    "retry_interval = 1\n[adjutant]\nlog_file =\n")
+    code, out = run_kojid(conf)
+    assert code == 1
+    assert f"cannot log in to hub http://127.0.0.1:{port}/kojihub" in out
+    assert "Traceback" not in out

@@ -140,6 +140,12 @@ def check_metrics_after_one_build(url: str) -> None:
     assert m[("koji_adjutant_tasks_running", ())] == 0
     assert m[("koji_adjutant_up", ())] == 1 and m[("koji_adjutant_ready", ())] == 1
     assert m[("koji_adjutant_container_operations_total", (("operation", "list"),))] >= 1
+    # the task process's own container work, counted from its journal
+    for operation in ("create", "start", "remove"):
+        assert m[("koji_adjutant_container_operations_total",
+                  (("operation", operation),))] == 1, operation
+    assert m[("koji_adjutant_container_operations_total", (("operation", "exec"),))] >= 5
+    assert ("koji_adjutant_container_failures_total", (("operation", "exec"),)) not in m
 
 
 def check_page_shows_task(url: str, task_id: int) -> None:
