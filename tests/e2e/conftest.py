@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from daemon_harness import PLUGIN_DIR, TEST_IMAGE, Daemon, host_ready, wait_for, write_conf
+from daemon_harness import Daemon, host_ready, wait_for, write_conf
 from hubsim.fixtures import hub, hub_ca_dir, hub_tls  # noqa: F401  (fixtures)
 
 

@@ -8,14 +8,16 @@ module name no other test directory uses.
 
 
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import koji
+
+from rpmkit import Package
 
 PLUGIN_DIR = Path(__file__).parent / "plugins"
 TEST_IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
@@ -151,3 +153,22 @@ def write_conf(path: Path, hub, host: str, extra: dict, adjutant: dict) -> Path:
     return path
 
 
+
+
+# The build tag most end-to-end tests use, its groups (all provided by the test image's
+# provides RPM) and a package that only the koji repo has.
+TAG = "f99-build"
+GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
+          "srpm-build": ["bash", "rpm-build"]}
+TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
+                                            '#define ADJUTANT_GREETING "hello"\n'})
+
+
+def upload_srpm(hub, rpm_factory, pkg: Package) -> str:
+    """Place the package's SRPM (built without %dist) where a client upload lands;
+    return its path relative to work/."""
+    srpm = rpm_factory.srpm(pkg)
+    target = hub.topdir / "work" / "cli-build" / pkg.name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(srpm, target / srpm.name)
+    return f"cli-build/{pkg.name}/{srpm.name}"

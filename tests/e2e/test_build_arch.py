@@ -6,21 +6,16 @@ imports the results with ``host.initBuild``/``host.completeBuild``, so the simul
 import checks judge what the daemon built.
 """
 
-import shutil
 import subprocess
 
 import koji
 import pytest
 
-from daemon_harness import containers_of_task, task_state, wait_for
+from daemon_harness import (GROUPS, TAG, TESTLIB, containers_of_task, task_state,
+                            upload_srpm, wait_for)
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
-TAG = "f99-build"
-GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
-          "srpm-build": ["bash", "rpm-build"]}
-TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
-                                            '#define ADJUTANT_GREETING "hello"\n'})
 pytestmark = pytest.mark.podman
 
 
@@ -31,15 +26,6 @@ def f99(hub, rpm_factory):
     hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))
     hub.add_tag(TAG, arches="x86_64", extra={"rpm.macro.dist": ".f99"})
     return make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
-
-
-def upload_srpm(hub, rpm_factory, pkg: Package) -> str:
-    """Place the package's SRPM (built without %dist) where a client upload lands."""
-    srpm = rpm_factory.srpm(pkg)
-    target = hub.topdir / "work" / "cli-build" / pkg.name
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(srpm, target / srpm.name)
-    return f"cli-build/{pkg.name}/{srpm.name}"
 
 
 class Importer:

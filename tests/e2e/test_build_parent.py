@@ -14,7 +14,7 @@ from pathlib import Path
 import koji
 import pytest
 
-from daemon_harness import containers_of_task, task_state, wait_for
+from daemon_harness import GROUPS, TESTLIB, containers_of_task, task_state, wait_for
 from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, createrepo, make_koji_repo, render_spec
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
@@ -22,10 +22,6 @@ from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 BUILD_TAG = "f99-build"
 DEST_TAG = "f99"
 TARGET = "f99-candidate"
-GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
-          "srpm-build": ["bash", "rpm-build"]}
-TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
-                                            '#define ADJUTANT_GREETING "hello"\n'})
 BUILD_TIMEOUT = 300
 # A host name of our own: a daemon sweeps the containers of its host name when it starts
 # and stops, so test runs on one machine must not share one.

@@ -8,7 +8,7 @@ import pytest
 
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
-from test_build_arch import GROUPS, upload_srpm
+from daemon_harness import GROUPS, upload_srpm
 
 IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
 ALIAS_A = "localhost/koji-adjutant-policy:a"

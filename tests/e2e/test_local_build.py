@@ -16,7 +16,7 @@ from pathlib import Path
 
 import koji
 import pytest
-from daemon_harness import TEST_IMAGE
+from daemon_harness import GROUPS, TAG, TEST_IMAGE, TESTLIB
 from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, make_koji_repo, render_spec
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
@@ -26,11 +26,6 @@ TOOL = str(Path(sys.executable).with_name("koji-adjutant"))
 NO_CONFIG = "/nonexistent/kojid.conf"
 HOST_ARCH = koji.canonArch(os.uname().machine)
 LOCAL_HOST_LABEL = f"local-{socket.gethostname()}@"
-TAG = "f99-build"
-GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
-          "srpm-build": ["bash", "rpm-build"]}
-TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
-                                            '#define ADJUTANT_GREETING "hello"\n'})
 pytestmark = pytest.mark.podman
 
 

@@ -13,31 +13,19 @@ import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import subprocess
+
 import koji
 import pytest
 
-import subprocess
-import time
+from daemon_harness import GROUPS, TAG, TESTLIB, upload_srpm, wait_for
 from rpmkit import Package
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
-TAG = "f99-build"
 HOST = "repo-builder"
-GROUPS = {"build": ["bash", "make", "gcc", "rpm-build", "coreutils"],
-          "srpm-build": ["bash", "rpm-build"]}
 REPO_NS = "{http://linux.duke.edu/metadata/common}"
 pytestmark = pytest.mark.podman
 
-
-def wait_for(predicate, timeout: float, what: str):
-    """Poll ``predicate`` until it is true (the e2e conftest's helper, not imported so that
-    this module does not depend on which ``conftest`` module pytest imported first)."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
-    return value
 
 
 def task_state(hub, task_id: int) -> str:
@@ -118,19 +106,6 @@ def test_new_repo_is_made_ready_with_the_tagged_builds(f99, rpm_factory, start_d
 def task_log(hub, task_id: int, name: str) -> str:
     return (hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id) / name
             ).read_text()
-
-
-TESTLIB = Package("adjutant-testlib", files={"/usr/include/adjutant-testlib.h":
-                                            '#define ADJUTANT_GREETING "hello"\n'})
-
-
-def upload_srpm(hub, rpm_factory, pkg: Package) -> str:
-    """The package's SRPM where a client upload lands; its path relative to work/."""
-    srpm = rpm_factory.srpm(pkg)
-    target = hub.topdir / "work" / "cli-build" / pkg.name
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(srpm, target / srpm.name)
-    return f"cli-build/{pkg.name}/{srpm.name}"
 
 
 def build_arch_subtask(hub, srpm_rel: str, repo_id: int) -> int:
