@@ -48,12 +48,21 @@ def install_buildrequires(br: Buildroot, srpm: str) -> None:
 
 def _unpack(br: Buildroot, srpm: str, topdir: str) -> str:
     """Install the SRPM's sources under ``topdir``; return its one spec file's path."""
-    define = f"_topdir {topdir}"
-    br.run(["rpm", "-iv", "--define", define, srpm], log="build.log", user=BUILD_USER)
-    lines: list[str] = []
-    br.run(["/bin/sh", "-c", f"ls {topdir}/SPECS/*.spec 2>/dev/null || true"],
-           log=lines.append, user=BUILD_USER)
-    specs = [line.strip() for line in lines if line.strip()]
+    specs: list[str] = []
+    sink = br.logs.sink("build.log")
+
+    def collect(line: str) -> None:
+        if line.startswith("SPEC: "):
+            specs.append(line[len("SPEC: "):].strip())
+        sink(line)
+
+    collect.tick = sink.tick  # keep uploads current, as every log sink does
+    script = ('rpm -iv --define "_topdir $1" "$2" && '
+              'for f in "$1"/SPECS/*.spec; do [ -e "$f" ] && echo "SPEC: $f"; done; true')
+    argv = ["/bin/sh", "-c", script, "unpack", topdir, srpm]
+    br.logs.command("build.log", ["rpm", "-iv", "--define", f"_topdir {topdir}", srpm],
+                    BUILD_USER)
+    br.run(argv, log=collect, user=BUILD_USER, check=True)
     if len(specs) != 1:
         raise TaskFailed(f"expected exactly one spec file in the SRPM, found {len(specs)}")
     return specs[0]

@@ -69,6 +69,7 @@ class Buildroot:
         self.home = Path(workdir)          # host side of BUILD_HOME
         self.container = None
         self.image_rpms: list[packages.InstalledRpm] = []
+        self._rpms: list[packages.InstalledRpm] | None = None
         self.image_digest = ""
         # [adjutant] build_network (off by default) lets a site keep the network in builds
         self._keep_network = options.adjutant.build_network
@@ -205,6 +206,7 @@ class Buildroot:
         if self._network is None and not self.params.repo.via_volume:
             raise TaskFailed("the buildroot's network is already gone; cannot install")
         argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs]
+        self._rpms = None
         result = self.run(argv, log="root.log", check=False)
         if result.exit_code != 0:
             raise TaskFailed(f"could not install {what} in buildroot {self.name} "
@@ -213,9 +215,12 @@ class Buildroot:
     # -- package lists -------------------------------------------------------
 
     def _query_rpms(self) -> list[packages.InstalledRpm]:
-        lines: list[str] = []
-        self.run(list(packages.RPM_QUERY), log=lines.append)
-        return packages.parse_rpm_query("\n".join(lines))
+        """The rpm database; read again only after dnf changed it (rpmbuild cannot)."""
+        if self._rpms is None:
+            lines: list[str] = []
+            self.run(list(packages.RPM_QUERY), log=lines.append)
+            self._rpms = packages.parse_rpm_query("\n".join(lines))
+        return self._rpms
 
     def package_entries(self) -> list[dict]:
         installed = self._query_rpms()
