@@ -151,3 +151,21 @@ def test_unreachable_hub_is_one_clear_start_up_error(tmp_path):
     assert code == 1
     assert f"cannot log in to hub http://127.0.0.1:{port}/kojihub" in out
     assert "Traceback" not in out
+
+
+def test_missing_topdir_and_low_space_are_warnings_and_the_host_is_not_ready(
+        hub, start_daemon, tmp_path):
+    hub.add_host("builder1", password="builder1")
+    daemon = start_daemon(hub, "builder1", wait_ready=False, topdir=tmp_path / "no-koji",
+                          minspace=10 ** 9)
+    wait_for(lambda: "not ready" in daemon.log().lower() or "Insufficient" in daemon.log(),
+             timeout=30, what="the daemon's readiness check")
+    log = daemon.log()
+    assert f"topdir {tmp_path / 'no-koji'} is not readable" in log
+    assert "minspace is 1000000000 MB" in log
+    assert "Insufficient disk space" in log
+    assert daemon.proc.poll() is None
+    # the daemon reported to the hub (update_ts set) and said it is not ready
+    host = wait_for(lambda: (h := hub.session().getHost("builder1"))["update_ts"] and h,
+                    timeout=30, what="an updateHost call")
+    assert host["ready"] is False
