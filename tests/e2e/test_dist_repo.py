@@ -8,7 +8,7 @@ from pathlib import Path
 import koji
 import pytest
 
-from hubsim.signing import TestSigner
+from hubsim.fixtures import signer  # noqa: F401  (fixture)
 from rpmkit import Package
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from test_repos import containers_of
@@ -18,13 +18,6 @@ HOST = "dist-builder"
 REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
 pytestmark = pytest.mark.podman
-
-
-@pytest.fixture(scope="module")
-def signer(tmp_path_factory):
-    signer = TestSigner(tmp_path_factory.mktemp("gnupg"))
-    yield signer
-    signer.close()
 
 
 @pytest.fixture

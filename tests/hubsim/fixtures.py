@@ -17,8 +17,9 @@ from typing import Iterator
 import pytest
 
 from .hub import HubSim
+from .signing import TestSigner
 
-__all__ = ['hub', 'hub_tls', 'hub_ca_dir', 'small_rpms', 'SmallRpms', 'build_rpms']
+__all__ = ['hub', 'hub_tls', 'hub_ca_dir', 'small_rpms', 'SmallRpms', 'build_rpms', 'signer']
 
 
 def _finish(sim: HubSim) -> None:
@@ -109,3 +110,11 @@ def small_rpms(tmp_path_factory: pytest.TempPathFactory) -> SmallRpms:
     srpm2, rpm2 = build_rpms(work, 'hello', '1.0', '2')
     osrpm, orpm = build_rpms(work, 'other', '2.0', '1')
     return SmallRpms(srpm, rpm, srpm2, rpm2, osrpm, orpm)
+
+
+@pytest.fixture(scope='module')
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestSigner]:
+    """A GnuPG key that signs rpms for real (rpmsign), shared by a test module."""
+    key = TestSigner(tmp_path_factory.mktemp('gnupg'))
+    yield key
+    key.close()

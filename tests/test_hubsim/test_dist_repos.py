@@ -5,14 +5,6 @@ import json
 import koji
 import pytest
 
-from hubsim.signing import TestSigner
-
-
-@pytest.fixture(scope='module')
-def signer(tmp_path_factory):
-    signer = TestSigner(tmp_path_factory.mktemp('gnupg'))
-    yield signer
-    signer.close()
 
 
 @pytest.fixture
