@@ -1,13 +1,14 @@
 """The task manager: koji's ``TaskManager`` with the mock-specific parts replaced.
 
 The library's manager does scheduling, forking, reaping, reporting and the kill
-of a task's process tree.  Three of its assumptions do not hold here:
+of a task's process tree.  Some of its assumptions do not hold here:
 
 * buildroots are containers, not mock chroots listed in ``/etc/mock/koji``, so
   the local buildroot scan reports what the daemon's container runtime holds;
 * a task's containers are started by the podman service (conmon), not by the
   task process, so killing the process tree does not reach them: every cleanup
   of a task also removes the containers labelled with its id;
+* a task's containers are removed after its result is sent, not before;
 * free space is checked where task data lands (``workdir``) as well as in
   ``mockdir`` when that exists (kojid's readiness check, contract 1.11).
 """
@@ -18,6 +19,8 @@ from collections.abc import Callable
 
 import koji
 import koji.daemon
+
+from koji_adjutant.container.scope import removal_after_result
 
 logger = logging.getLogger("koji.TaskManager")
 
@@ -76,6 +79,11 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
         if self.monitor is not None:
             for task_id in sorted(running - set(self.pids)):
                 self.monitor.task_reaped(task_id, self.session)
+
+    def runTask(self, handler):
+        # the task's containers are removed once its result is on the hub (ADR 0010)
+        with removal_after_result():
+            super().runTask(handler)
 
     def cleanupTask(self, task_id, wait=True):
         done = super().cleanupTask(task_id, wait=wait)

@@ -77,7 +77,8 @@ def test_noarch_build_is_imported_by_the_hub(hub, f99, rpm_factory, start_daemon
     assert build["nvr"] == "hello-noarch-1.0-1.f99"
     buildroots = hub.session().listBuildroots(taskID=task_id)
     assert [koji.BR_STATES[b["state"]] for b in buildroots] == ["EXPIRED"]
-    assert not containers_of_task(task_id, "builder1", hub)
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30,
+             what="the container removed after the result")
 
 
 def test_c_package_gets_buildrequires_from_the_koji_repo(hub, f99, rpm_factory,
@@ -178,7 +179,8 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, rpm_factory, star
         with pytest.raises(koji.GenericError) as exc:
             hub.task_result(task_id)
         assert expected[what] in str(exc.value), (what, str(exc.value))
-        assert not containers_of_task(task_id, "builder1", hub), what
+        wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30,
+                 what=what)
     network_log = (hub.topdir / "work" / "tasks" / str(tasks["network"] % 10000)
                    / str(tasks["network"]) / "build.log").read_text()
     assert "Could not connect" in network_log or "Couldn't connect" in network_log \
@@ -202,7 +204,8 @@ def test_missing_image_fails_the_task_clearly(hub, f99, rpm_factory, start_daemo
     with pytest.raises(koji.GenericError) as exc:
         hub.task_result(task_id)
     assert "localhost/no-such-image:1" in str(exc.value)
-    assert not containers_of_task(task_id, "builder1", hub)
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30,
+             what="the container removed after the result")
 
 
 def test_build_network_is_off_unless_the_site_turns_it_on(hub, f99, rpm_factory, start_daemon):

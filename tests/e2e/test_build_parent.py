@@ -107,7 +107,8 @@ def test_build_from_uploaded_srpm_is_imported_and_tagged(hub, f99, rpm_factory,
     assert (hub.topdir / "packages/hello-build/1.0/1.f99/noarch"
             / "hello-build-1.0-1.f99.noarch.rpm").is_file()
     for child in children.values():
-        assert not containers_of_task(child["id"], HOST, hub)
+        wait_for(lambda: not containers_of_task(child["id"], HOST, hub), timeout=30,
+                 what="the containers removed after the results")
 
 
 def test_scratch_build_is_moved_to_scratch_and_not_tagged(hub, f99, rpm_factory,

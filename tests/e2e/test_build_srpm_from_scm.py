@@ -15,6 +15,7 @@ import pytest
 
 from daemon_harness import PLUGIN_DIR
 from daemon_harness import containers_of_task as containers_of_host_task
+from daemon_harness import wait_for
 from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, make_koji_repo, render_spec
 
@@ -135,7 +136,8 @@ def test_srpm_from_git_records_the_commit_and_carries_the_dist(hub, f99, git_ser
     build_log = (logs / "build.log").read_text()
     assert build_log.index("running source_cmd 'make sources'") < build_log.index("rpmbuild")
     assert koji.BR_STATES[hub.session().getBuildroot(result["brootid"])["state"]] == "EXPIRED"
-    assert not containers_of_task(task_id)
+    wait_for(lambda: not containers_of_task(task_id), timeout=30,
+             what="the container removed after the result")
     assert not (daemon.conf.parent / f"work-{HOST}" / "tasks" / bucket.split("/", 1)[1]).exists()
 
     pre = json.loads((probe_dir / "preSCMCheckout.json").read_text())
@@ -202,7 +204,8 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
         hub.wait_task(task_id, timeout=300)
         message = failure(hub, task_id)
         assert {**early, **late}[what][1] in message, (what, message)
-        assert not containers_of_task(task_id), what
+        # a container whose own part succeeded goes after the result (ADR 0010)
+        wait_for(lambda: not containers_of_task(task_id), timeout=30, what=what)
         brs = hub.session().listBuildroots(taskID=task_id)
         if what in early:
             assert brs == [], what

@@ -11,6 +11,7 @@ import pytest
 from hubsim.fixtures import signer  # noqa: F401  (fixture)
 from rpmkit import Package
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
+from daemon_harness import wait_for
 from test_repos import containers_of
 
 TAG = "dist-f99"
@@ -84,7 +85,8 @@ def test_signed_copies_and_allowed_unsigned_with_debuginfo_split(dist_tag, signe
     assert child["method"] == "createdistrepo"
     assert "unsigned-pkg-1.0-1.noarch.rpm" in \
         task_file(dist_tag, child["id"], "missing_signatures.log").read_text()
-    assert not containers_of(child["id"], HOST)
+    wait_for(lambda: not containers_of(child["id"], HOST), timeout=30,
+             what="the container removed after the result")
 
 
 def test_missing_signatures_fail_clearly_unless_allowed(dist_tag, signer, start_daemon):

@@ -100,7 +100,8 @@ def test_new_repo_is_made_ready_with_the_tagged_builds(f99, rpm_factory, start_d
     assert "group" in repomd_types(arch_dir)  # comps.xml embedded: `install @build` works
     logdir = f99.topdir / "work" / "tasks" / str(child["id"] % 10000) / str(child["id"])
     assert "createrepo_c --error-exit-val -vd" in (logdir / "createrepo.log").read_text()
-    assert not containers_of(child["id"])
+    wait_for(lambda: not containers_of(child["id"]), timeout=30,
+             what="the container removed after the result")
 
 
 def task_log(hub, task_id: int, name: str) -> str:

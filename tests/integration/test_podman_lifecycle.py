@@ -23,6 +23,7 @@ from koji_adjutant.container import (
     RuntimeUnavailable,
     task_container,
 )
+from koji_adjutant.container.scope import removal_after_result
 
 pytestmark = pytest.mark.podman
 
@@ -227,3 +228,33 @@ def test_copy_to_a_read_only_mount_is_a_clear_error(podman_manager, running, tmp
     message = str(caught.value)
     assert container.name in message and "/repo/file" in message and "read-only" in message
     assert not (tmp_path / "ro" / "file").exists()
+
+
+def test_after_result_a_successful_scope_leaves_removal_to_the_end(podman_manager, make_spec):
+    with removal_after_result():
+        with task_container(podman_manager, make_spec(task_id=9011)) as container:
+            podman_manager.exec(container, ["true"], check=True)
+        # the task would send its result here: the container still exists, idle
+        [left] = podman_manager.list_containers({LABEL_TASK_ID: "9011"})
+        assert left.id == container.id
+    assert podman_manager.list_containers({LABEL_TASK_ID: "9011"}) == []
+    assert not (podman_manager.state_dir / container.name).exists()
+
+
+def test_after_result_a_failed_scope_removes_its_container_at_once(podman_manager, make_spec):
+    with removal_after_result():
+        with pytest.raises(ZeroDivisionError), \
+                task_container(podman_manager, make_spec(task_id=9012)):
+            raise ZeroDivisionError
+        assert podman_manager.list_containers({LABEL_TASK_ID: "9012"}) == []
+
+
+def test_after_result_removes_every_container_even_when_one_is_gone(podman_manager, make_spec):
+    with removal_after_result():
+        with task_container(podman_manager, make_spec(task_id=9013)) as first:
+            pass
+        with task_container(podman_manager, make_spec(task_id=9013)):
+            pass
+        assert len(podman_manager.list_containers({LABEL_TASK_ID: "9013"})) == 2
+        podman_manager.remove(first)  # e.g. swept by someone else meanwhile
+    assert podman_manager.list_containers({LABEL_TASK_ID: "9013"}) == []
