@@ -6,7 +6,8 @@ and always removed on exit.  The koji volume ``topdir`` is mounted read-only at
 the same path, so ``toplink`` symlinks and ``file://`` URLs resolve as on the
 host; the task's output directory is the only writable mount.  There is no
 network unless ``network`` names one (an external repo reached over http(s)).
-Every command is written into its task log first and its output streamed there.
+Every command is written into its task log first, its output streamed there, and its
+exit status and duration last.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from koji_adjutant.errors import TaskFailed
 
 TAIL_LINES = 5
 # Lines of createrepo_c / mergerepo_c output that say what went wrong.
+# The last line of a command's log: its status and how long it ran in the container.
+TRAILER = "+ exit status "
 ERROR_WORDS = re.compile(r"error|cannot|critical|failed|not found", re.IGNORECASE)
 
 
@@ -118,8 +121,10 @@ class RepoContainer:
         """Run ``argv`` with its output in task log ``log``; the result, whatever the status."""
         self.logs.command(log, argv)
         with LogFileSink(self.logs, log) as sink:
-            return self.manager.exec(self.container, list(argv),
-                                     workdir=str(self.params.outdir), log=sink, check=False)
+            result = self.manager.exec(self.container, list(argv),
+                                       workdir=str(self.params.outdir), log=sink, check=False)
+        self.logs.append(log, f"{TRAILER}{result.exit_code} after {result.duration:.2f} s\n")
+        return result
 
     def check(self, argv: Sequence[str], log: str, what: str) -> ExecResult:
         """Run ``argv``; a non-zero status fails the task with the tail of the log."""
@@ -141,5 +146,6 @@ class RepoContainer:
         path = self.logs.path(log)
         lines = [line.strip() for line in path.read_text(errors="replace").splitlines()
                  if line.strip()] if path.exists() else []
-        errors = [line for line in lines[1:] if ERROR_WORDS.search(line)]
+        lines = [line for line in lines if not line.startswith("+ ")]  # command, trailer
+        errors = [line for line in lines if ERROR_WORDS.search(line)]
         return " | ".join((errors or lines)[-TAIL_LINES:]) or "(no output)"

@@ -1,9 +1,13 @@
-"""The repo task container's spec and its log sink (koji_adjutant.repos.runner)."""
+"""The repo task container's spec, log sink and failure messages (koji_adjutant.repos.runner)."""
 
 from pathlib import Path
 
+import pytest
+
 from koji_adjutant.buildroot.logs import TaskLogs
-from koji_adjutant.repos.runner import LogFileSink, RepoContainerParams
+from koji_adjutant.container import ExecResult
+from koji_adjutant.errors import TaskFailed
+from koji_adjutant.repos.runner import LogFileSink, RepoContainer, RepoContainerParams
 
 
 def test_the_koji_volume_is_read_only_and_only_the_output_dir_writable(tmp_path):
@@ -45,3 +49,48 @@ def test_log_file_sink_appends_lines_and_syncs_while_running(tmp_path):
         sink("second line")
     assert logs.path("createrepo.log").read_text() == \
         "+ createrepo_c -vd\nfirst line\nsecond line\n"
+
+
+class ScriptedManager:
+    """exec: feeds ``output`` to the log sink and ends with ``status``."""
+
+    def __init__(self, output, status):
+        self.output, self.status = output, status
+
+    def exec(self, container, argv, *, workdir=None, log=None, check=False):
+        for line in self.output:
+            log(line)
+        return ExecResult("c1", tuple(argv), self.status, 1.234, len(self.output))
+
+
+def scripted_box(tmp_path, output, status) -> RepoContainer:
+    params = RepoContainerParams(image="i", task_id=1, method="createrepo", topdir="/k",
+                                 outdir=tmp_path / "out")
+    box = RepoContainer(params, ScriptedManager(output, status),
+                        TaskLogs(tmp_path / "logs", Recorder(), interval=0))
+    box.container = object()  # as if entered
+    return box
+
+
+def test_a_command_log_ends_with_its_status_and_duration(tmp_path):
+    box = scripted_box(tmp_path, ["Directory walk done"], 0)
+    assert box.check(["createrepo_c", "."], "createrepo.log", "createrepo_c").ok
+    assert box.logs.path("createrepo.log").read_text() == (
+        "+ createrepo_c .\nDirectory walk done\n+ exit status 0 after 1.23 s\n")
+
+
+def test_a_failure_names_the_error_lines_not_the_command_or_trailer(tmp_path):
+    box = scripted_box(tmp_path, ["Reading metadata", "C_CREATEREPOLIB: Warning: read header",
+                                  "Critical: cannot read bad.rpm"], 2)
+    with pytest.raises(TaskFailed) as caught:
+        box.check(["createrepo_c", "."], "createrepo.log", "createrepo_c")
+    assert str(caught.value) == ("createrepo_c failed (exit status 2): Critical: cannot read "
+                                 "bad.rpm (see createrepo.log)")
+
+
+def test_a_failure_without_error_words_shows_the_last_output_lines(tmp_path):
+    box = scripted_box(tmp_path, [f"line {n}" for n in range(8)], 1)
+    with pytest.raises(TaskFailed) as caught:
+        box.check(["mergerepo_c"], "mergerepos.log", "mergerepo_c")
+    assert "line 3 | line 4 | line 5 | line 6 | line 7 (see mergerepos.log)" in str(caught.value)
+    assert "exit status 1 after" not in str(caught.value)
