@@ -108,15 +108,14 @@ def task_container(manager: ContainerManager, spec: ContainerSpec, *,
     with sigterm_raises():
         manager.ensure_image(spec.image, pull_policy)
         container = manager.create(spec)
+        succeeded = False
         try:
             manager.start(container)
             yield container
-        except BaseException:
-            with sigterm_deferred():
-                manager.remove(container)
-            raise
-        if _later is not None:
-            _later.pending.append((manager, container))
-        else:
-            with sigterm_deferred():
-                manager.remove(container)
+            succeeded = True
+        finally:
+            if succeeded and _later is not None:
+                _later.pending.append((manager, container))
+            else:
+                with sigterm_deferred():
+                    manager.remove(container)
