@@ -13,6 +13,7 @@ import koji.tasks
 
 from koji_adjutant.tasks.build import BuildTask
 from koji_adjutant.tasks.build_arch import BuildArchTask
+from koji_adjutant.tasks.build_notification import BuildNotificationTask
 from koji_adjutant.tasks.build_srpm_from_scm import BuildSRPMFromSCMTask
 from koji_adjutant.tasks.chain_build import ChainBuildTask
 from koji_adjutant.tasks.create_dist_repo import CreateDistRepoTask
@@ -21,6 +22,7 @@ from koji_adjutant.tasks.dist_repo import DistRepoTask
 from koji_adjutant.tasks.new_repo import NewRepoTask
 from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
 from koji_adjutant.tasks.tag_build import TagBuildTask
+from koji_adjutant.tasks.tag_notification import TagNotificationTask
 
 # Generic handlers that kojid registers from koji.tasks (contract 3.15).
 LIBRARY_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
@@ -50,6 +52,8 @@ ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
     CreaterepoTask,
     DistRepoTask,
     CreateDistRepoTask,
+    TagNotificationTask,
+    BuildNotificationTask,
 )
 
 HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS

@@ -21,6 +21,7 @@ Python API (see `hub.HubSim` for signatures)::
         hub.add_target(name, build_tag, dest_tag) -> id
         hub.add_package(tag, package, owner='kojiadmin', block=False, extra_arches=None)
         hub.add_group(tag, group, packages)
+        hub.add_notification(user, email=None, package=None, tag=None, success_only=False)
         hub.add_external_repo(name, url) -> id
         hub.add_tag_external_repo(tag, repo, priority, merge_mode='koji', arches=None)
         hub.set_policy(name, 'allow' | 'deny why' | callable(data) -> action | None)
@@ -45,7 +46,8 @@ Python API (see `hub.HubSim` for signatures)::
 topdir).  `hub.state` is the live `state.HubState` (hold `hub.state.lock` to inspect it).
 `hub_settings` are the `state.HubConfig` fields: max_jobs, capacity_overcommit,
 ready_timeout, assign_timeout, soft_refusal_timeout, host_timeout, auto_arch_refusals,
-auto_repo_tasks, missing_policy_ok.  Fixtures (`hubsim.fixtures`): hub, hub_tls,
+auto_repo_tasks, missing_policy_ok, disable_notifications (default True), email_domain,
+notify_on_success, koji_web_url (notify.py).  Fixtures (`hubsim.fixtures`): hub, hub_tls,
 small_rpms.  `hubsim.signing.TestSigner(gnupg_home)` signs RPMs for real (rpmsign);
 dist repos, signatures and signed copies are in `distrepos.py` and `signatures.py`.
 CLI: `python -m hubsim serve|build|chain-build|regen-repo|make-task ...`.
@@ -68,8 +70,8 @@ Knowingly simpler than the real hub:
   Automatic arch refusals are off unless `auto_arch_refusals=True`.
 * Policies are Python callables/strings, not koji policy rule text; the `tag` policy is
   missing by default (allowed through MissingPolicyOk).
-* Notifications are recorded (`state.notifications`), no notification tasks are created
-  (as with DisableNotifications).
+* host.tagNotification calls are recorded (`state.notifications`).  Notification tasks are
+  created only with `disable_notifications=False`; recipients are simpler (notify.py).
 * repo.request with min_event=None accepts any READY repo (no RepoLag); each new request
   immediately gets a newRepo task (channel createrepo, priority 15) instead of kojira's
   queue; a request whose task failed becomes inactive (no retries).  repoInit puts

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import koji
 
-from . import imports
+from . import imports, notify
 from .api import Context, exported, get_user
 from .state import HubState, timestr
 from .tags import package_id
@@ -144,7 +144,9 @@ def host_complete_build(ctx: Context, task_id: int, build_id: int, srpm: str, rp
         add_rpm(state, row)
     build.update(state=COMPLETE, completion_ts=state.now())
     state.new_event()
-    return build_row(state, build)
+    row = build_row(state, build)
+    notify.build_notification(state, int(task_id), row, ctx.user)
+    return row
 
 
 def _buildroot_id(state: HubState, value: Any) -> int:
@@ -181,6 +183,7 @@ def host_fail_build(ctx: Context, task_id: int, build_id: int) -> None:
                                 % (build['id'], BUILD_STATES[build['state']]))
     build.update(state=FAILED, completion_ts=ctx.state.now())
     ctx.state.new_event()
+    notify.build_notification(ctx.state, int(task_id), build_row(ctx.state, build), ctx.user)
 
 
 @exported('host.moveBuildToScratch', host=True)

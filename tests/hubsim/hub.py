@@ -16,9 +16,9 @@ from typing import Any, Iterable, Optional
 import koji
 
 # importing these modules registers their exported calls
-from . import (buildextras, builds, buildroots, distrepos, events, hosts, policy,  # noqa: F401
-               repos, scheduler, sessions, signatures, subtasks, submit, tagged, tags,
-               tasks, uploads)
+from . import (buildextras, builds, buildroots, distrepos, events, hosts,  # noqa: F401
+               notify, policy, repos, scheduler, sessions, signatures, subtasks, submit,
+               tagged, tags, tasks, uploads)
 from .api import get_user
 from .certs import TestCA
 from .server import FILES_PATH, HUB_PATH, HubServer
@@ -184,6 +184,11 @@ class HubSim:
                     block: bool = False, extra_arches: Optional[str] = None) -> int:
         with self.state.lock:
             return tags.add_package(self.state, tag, package, owner, block, extra_arches)
+
+    def add_notification(self, user: str, email: Optional[str] = None, package: Any = None,
+                         tag: Any = None, success_only: bool = False) -> None:
+        with self.state.lock:
+            notify.add_notification(self.state, user, email, package, tag, success_only)
 
     def add_group(self, tag: Any, group: str, packages: Iterable[str]) -> None:
         with self.state.lock:

@@ -36,6 +36,10 @@ class HubConfig:
     auto_arch_refusals: bool = False
     auto_repo_tasks: bool = True
     missing_policy_ok: bool = True
+    disable_notifications: bool = True
+    email_domain: Optional[str] = None
+    notify_on_success: bool = True
+    koji_web_url: str = 'http://localhost.localdomain/koji'
 
 
 class Clock:
@@ -200,6 +204,7 @@ class HubState:
         self.policies: dict[str, Callable[[dict], str]] = {}
         self.internal_errors: list[str] = []
         self.notifications: list[dict] = []
+        self.build_notifications: list[dict] = []
         self.tags: dict[int, dict] = {}
         self.tag_config = Versioned()
         self.inheritance = Versioned()

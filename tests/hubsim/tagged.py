@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import koji
 
-from . import policy
+from . import notify, policy
 from .api import Context, exported, get_user
 from .builds import build_row, find_build, rpm_row
 from .state import HubState
@@ -172,4 +172,6 @@ def host_tag_notification(ctx: Context, is_successful: bool, tag_id: Any, from_i
                                     'from_id': from_id, 'build_id': build_id,
                                     'user_id': user_id, 'ignore_success': ignore_success,
                                     'failure_msg': failure_msg})
+    notify.tag_notification(ctx.state, find_build(ctx.state, build_id), is_successful, tag_id,
+                            from_id, build_id, user_id, ignore_success, failure_msg, ctx.user)
     return None
