@@ -203,3 +203,24 @@ def test_an_unreachable_mail_server_fails_the_task_and_the_daemon_goes_on(
     assert finished(hub, after, timeout=60) == "CLOSED"
     assert daemon.proc.poll() is None
     assert koji.TASK_STATES[hub.task_info(lost)["state"]] == "FAILED"
+
+
+def test_a_canceled_build_names_who_canceled_it(hub, rpm_factory, start_daemon, smtp_sink):
+    """As the hub's cancelBuild creates it: owned by the canceling user, state CANCELED."""
+    hub.add_host(HOST, password=HOST, arches="x86_64")
+    hub.add_user("carol")
+    build = dict(imported_build(hub, rpm_factory, Package("canceled-mail")),
+                 state=koji.BUILD_STATES["CANCELED"])
+    start_daemon(hub, HOST, smtphost=smtp_sink.smtphost)
+    task_id = hub.make_task("buildNotification", [["qa@example.com"], build, None, WEB + "/"],
+                            owner="carol")
+    assert finished(hub, task_id, timeout=60) == "CLOSED", hub.task_result(task_id)
+    [msg] = smtp_sink.wait(1)
+    assert msg["Subject"] == ("Package: canceled-mail-1.0-1.f99 Tag: None Status: canceled "
+                              "Built by: kojiadmin")
+    text = body(msg)
+    assert text.startswith("Package: canceled-mail-1.0-1.f99\nTag: None\nStatus: canceled\n"
+                           "Canceled by: carol\nBuilt by: kojiadmin\n")
+    # an imported build has no task tree: no task sections and no task link
+    assert "tasks:" not in text and "Task Info:" not in text
+    assert text.endswith(f"Build Info: {WEB}/buildinfo?buildID={build['id']}\n")
