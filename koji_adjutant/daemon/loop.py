@@ -10,6 +10,7 @@ once no task is held, by re-executing the same command line.
 
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -17,6 +18,7 @@ import traceback
 
 import koji
 import koji.tasks
+import requests
 
 from koji_adjutant.errors import EX_FAILURE, EX_OK
 
@@ -35,6 +37,54 @@ def _install_signal_handlers(tm) -> None:
     signal.signal(signal.SIGUSR1, on_usr1)
 
 
+def hub_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the hub did not answer (down, restarting, behind a failing proxy)."""
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return True
+    response = getattr(exc, "response", None)
+    return (isinstance(exc, requests.exceptions.HTTPError) and response is not None
+            and response.status_code >= 500)
+
+
+def short_reason(exc: BaseException) -> str:
+    """The useful end of a requests error: ``Connection refused``, ``503 Server Error``."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if found:
+        return found.group(1).strip()
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"{response.status_code} {response.reason}"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+class HubOutage:
+    """Log a hub outage once when it starts and once when it ends, not every iteration.
+
+    koji's ClientSession has already retried each call ``max_retries`` times; the loop
+    then keeps trying every ``sleeptime``, and running tasks go on (their own results are
+    retried the same way, or freed and rerun if they could not be sent).
+    """
+
+    def __init__(self, server: str):
+        self.server = server
+        self.since: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            logger.warning("hub %s does not answer (%s); trying again until it does",
+                           self.server, short_reason(exc))
+        else:
+            logger.debug("hub still does not answer: %s", short_reason(exc))
+
+    def answered(self) -> None:
+        if self.since is not None:
+            logger.warning("hub %s answers again, after %.0f s", self.server,
+                           time.monotonic() - self.since)
+            self.since = None
+
+
 def _iterate(tm, took_task: bool) -> bool:
     if not took_task:
         tm.updateBuildroots()
@@ -50,9 +100,11 @@ def run(tm, options) -> int:
     _install_signal_handlers(tm)
     code = EX_OK
     taken = False
+    outage = HubOutage(options.server)
     while True:
         try:
             taken = _iterate(tm, taken)
+            outage.answered()
         except (SystemExit, koji.tasks.ServerExit, KeyboardInterrupt):
             logger.warning("exiting")
             break
@@ -71,7 +123,10 @@ def run(tm, options) -> int:
         except koji.RetryError:
             raise
         except Exception as exc:  # the loop must survive any one bad iteration, as kojid's does
-            logger.error("error in main loop:\n%s", traceback.format_exc())
+            if hub_unreachable(exc):
+                outage.failed(exc)
+            else:
+                logger.error("error in main loop:\n%s", traceback.format_exc())
             taken = False
             if tm.monitor is not None:
                 tm.monitor.loop_failed(exc)

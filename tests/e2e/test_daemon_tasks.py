@@ -131,3 +131,40 @@ def test_sigusr1_restarts_only_once_idle(hub, builder, start_daemon, probe_dir):
     log = daemon.log()
     assert log.count("started as host builder1") == 2, log
     assert daemon.proc.poll() is None  # same process, re-executed
+
+
+def test_a_hub_restart_is_ridden_out_and_the_running_task_still_reports(hub, builder,
+                                                                        start_daemon):
+    # retries bridge the outage, as kojid's do (a site's default is 120 tries, 60 s apart)
+    daemon = start_daemon(hub, builder, max_retries=30, retry_interval=1)
+    task_id = hub.make_task("sleep", [5])
+    wait_for(lambda: task_state(hub, task_id) == "OPEN", timeout=30, what="the task to start")
+    hub.stop()
+    time.sleep(10)  # the hub is away while the task ends and reports
+    hub.start()
+    assert koji.TASK_STATES[hub.wait_task(task_id, timeout=60)["state"]] == "CLOSED", \
+        daemon.log()
+    after = hub.make_task("adjutantProbe", ["echo", "back"])
+    assert koji.TASK_STATES[hub.wait_task(after, timeout=30)["state"]] == "CLOSED"
+    assert daemon.proc.poll() is None
+    # every call was retried until the hub answered: the loop never saw an error
+    log = daemon.log()
+    assert "does not answer" not in log and "error in main loop" not in log
+
+
+def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_daemon):
+    daemon = start_daemon(hub, builder, max_retries=2, retry_interval=1)
+    task_id = hub.make_task("sleep", [3])
+    wait_for(lambda: task_state(hub, task_id) == "OPEN", timeout=30, what="the task to start")
+    hub.stop()
+    time.sleep(12)  # longer than 2 tries a second apart: the task's closeTask gives up
+    hub.start()
+    assert koji.TASK_STATES[hub.wait_task(task_id, timeout=90)["state"]] == "CLOSED", \
+        daemon.log()
+    assert daemon.proc.poll() is None
+    # the first result could not be sent: the task went back to the hub and ran again
+    log = daemon.log()
+    assert "freeing stale tasks: [%d]" % task_id in log
+    assert log.count(f"hub {hub.url} does not answer (Connection refused)") == 1
+    assert log.count(f"hub {hub.url} answers again") == 1
+    assert "error in main loop" not in log

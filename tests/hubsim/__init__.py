@@ -38,6 +38,8 @@ Python API (see `hub.HubSim` for signatures)::
         hub.wait_task(id, timeout=60, states=('CLOSED', 'FAILED', 'CANCELED'))
         hub.cancel_task(id), hub.run_scheduler(), hub.advance(seconds)
         hub.refusals(task_id=None), hub.scheduler_log(), hub.internal_errors
+        hub.stop(); hub.start()   # a hub restart: refused connections, then the same
+                                  # ports and state (sessions included)
         hub.session(user='kojiadmin', password='kojiadmin') -> logged-in ClientSession
         hub.host_session(name, force=True) -> exclusive host ClientSession
         hub.anon_session()

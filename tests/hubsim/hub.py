@@ -45,6 +45,7 @@ class HubSim:
         self.tls = tls
         self.ca = TestCA(ca_dir or self.topdir.parent / 'hubsim-ca') if tls else None
         self._server: Optional[HubServer] = None
+        self._ports = (0, 0)
         self._clients: list[koji.ClientSession] = []
         with self.state.lock:
             hosts.add_user(self.state, 'kojiadmin', password='kojiadmin', admin=True)
@@ -54,12 +55,16 @@ class HubSim:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> 'HubSim':
+        """Start serving; after a `stop`, on the same ports with the same state (sessions
+        included), as a hub restarted in front of its database."""
         ctx = self.ca.server_context() if self.ca else None
-        self._server = HubServer(self.state, ctx)
+        self._server = HubServer(self.state, ctx, self._ports)
         self._server.start()
+        self._ports = (self._server.main_port, self._server.files_port)
         return self
 
     def stop(self) -> None:
+        """Stop serving: clients get connection refused until `start`."""
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -122,12 +122,13 @@ class HubHTTPServer(http.server.ThreadingHTTPServer):
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None):
+    def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None,
+                 port: int = 0):
         self.state = state
         self.ssl_context = ssl_context
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
-        super().__init__(('127.0.0.1', 0), HubRequestHandler)
+        super().__init__(('127.0.0.1', port), HubRequestHandler)
 
     def finish_request(self, request: socket.socket, client_address: Any) -> None:
         conn = request
@@ -200,11 +201,14 @@ class HubHTTPServer(http.server.ThreadingHTTPServer):
 
 class HubServer:
     """The simulator's listeners: the main one (HTTP or HTTPS) and, with TLS, a plain
-    HTTP one for topurl.  `start` binds free loopback ports; `stop` closes everything."""
+    HTTP one for topurl.  They bind free loopback ports unless `ports` (main, files) names
+    them (a restart in place); `stop` closes everything."""
 
-    def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None):
-        self.main = HubHTTPServer(state, ssl_context)
-        self.files = HubHTTPServer(state) if ssl_context is not None else self.main
+    def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None,
+                 ports: tuple[int, int] = (0, 0)):
+        self.main = HubHTTPServer(state, ssl_context, ports[0])
+        self.files = (HubHTTPServer(state, port=ports[1]) if ssl_context is not None
+                      else self.main)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
