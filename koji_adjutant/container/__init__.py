@@ -10,6 +10,7 @@ from koji_adjutant.container.errors import (
     ContainerCreateError,
     ContainerError,
     ContainerTimeout,
+    DiskFull,
     ExecFailed,
     ImageError,
     RuntimeUnavailable,
@@ -47,7 +48,7 @@ __all__ = [
     "LABEL_BUILDROOT_ID", "LABEL_HOST", "LABEL_INSTANCE", "LABEL_METHOD", "LABEL_PREFIX",
     "LABEL_TASK_ID", "NETWORK_BRIDGE", "NETWORK_HOST", "NETWORK_NONE", "PULL_POLICIES",
     "ContainerCreateError", "ContainerError", "ContainerInfo", "ContainerManager",
-    "ContainerRef", "ContainerSpec", "ContainerTimeout", "ExecFailed", "ExecResult",
+    "ContainerRef", "ContainerSpec", "ContainerTimeout", "DiskFull", "ExecFailed", "ExecResult",
     "ImageError", "LogSink", "Mount", "PodmanManager", "ResourceLimits", "RuntimeUnavailable",
     "Security", "TaskIdentity", "Timeouts", "Tmpfs", "task_container",
 ]

@@ -84,6 +84,11 @@ class ExecFailed(ContainerError, TaskFailed):
         super().__init__(what, container=container, command=command, hint=hint)
 
 
+class DiskFull(ExecFailed):
+    """A command failed while a disk it writes to (a writable mount, the control
+    directory) had no space left: the disk, not the build, is the reason."""
+
+
 class ContainerTimeout(ContainerError, TaskFailed):
     """A command outlived its own timeout or the container's whole deadline.
 

@@ -11,7 +11,9 @@ label, e.g. those of a task process that was killed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import re
 import secrets
 import shutil
@@ -25,6 +27,7 @@ from koji_adjutant.container.errors import (
     ContainerCreateError,
     ContainerError,
     ContainerTimeout,
+    DiskFull,
     ExecFailed,
     RuntimeUnavailable,
 )
@@ -54,6 +57,22 @@ from koji_adjutant.container.spec import (
 DEFAULT_SOCKET = "unix:///run/podman/podman.sock"
 DEFAULT_STATE_DIR = Path("/var/lib/koji-adjutant/containers")
 PID_WAIT = 5.0
+# A filesystem with less free space than this (for unprivileged writers) counts as full.
+FULL_BELOW = 1024 * 1024
+
+
+def full_filesystems(paths: Sequence[Path]) -> list[tuple[Path, int]]:
+    """Those of ``paths`` whose filesystem is full, with the bytes still free."""
+    full = []
+    for path in paths:
+        try:
+            stat = os.statvfs(path)
+        except OSError:
+            continue
+        free = stat.f_bavail * stat.f_frsize
+        if free < FULL_BELOW:
+            full.append((path, free))
+    return full
 
 
 class PodmanManager:
@@ -78,6 +97,7 @@ class PodmanManager:
         self._deadlines: dict[str, float] = {}
         self._exec_defaults: dict[str, float] = {}
         self._container_timeouts: dict[str, float] = {}
+        self._writable: dict[str, tuple[Path, ...]] = {}
 
     def close(self) -> None:
         """Release the connection pool (containers are left alone)."""
@@ -127,6 +147,9 @@ class PodmanManager:
             raise
         ref = ContainerRef(answer["Id"], name, labels)
         self._remember_timeouts(ref, spec)
+        # the build's own mounts first: a message about a full disk names those
+        self._writable[ref.id] = (*(m.source for m in spec.mounts if not m.read_only),
+                                  control)
         return ref
 
     def _remember_timeouts(self, ref: ContainerRef, spec: ContainerSpec) -> None:
@@ -193,7 +216,8 @@ class PodmanManager:
                                  container=_name(container),
                                  hint="remove it with 'podman rm -f' and check the podman "
                                       "service") from exc
-        for table in (self._deadlines, self._exec_defaults, self._container_timeouts):
+        for table in (self._deadlines, self._exec_defaults, self._container_timeouts,
+                      self._writable):
             table.pop(ident, None)
         # a bare string may be the name (then its control directory goes now) or the
         # id (then the next full sweep removes the directory)
@@ -235,7 +259,11 @@ class PodmanManager:
             raise ExecFailed(f"the container has no control directory {control}",
                              container=container.name, command=argv,
                              hint="run commands only in containers this daemon created")
-        files = ExecFiles.create(control)
+        try:
+            files = ExecFiles.create(control)
+        except OSError as exc:
+            self._raise_if_full(container, argv, exc)
+            raise
         streamer = LineStreamer(files.host_log, log)
         began = time.monotonic()
         process: HostProcess | None = None
@@ -246,14 +274,18 @@ class PodmanManager:
                                     None if limit is None else began + limit)
             if outcome.timed_out:
                 stop_tree(process, self.stop_timeout)
-        except BaseException:
+        except BaseException as exc:
             # the caller is going away (error in the sink, SIGTERM, ...): leave nothing running
             if process is not None:
                 stop_tree(process, 0)
+            if isinstance(exc, OSError):
+                self._raise_if_full(container, argv, exc)
             raise
         finally:
-            streamer.finish()
-            files.remove()
+            try:
+                streamer.finish()
+            finally:
+                files.remove()
         result = ExecResult(container.name, tuple(argv), -1 if outcome.exit_code is None
                             else outcome.exit_code, time.monotonic() - began, streamer.lines)
         self._judge(container, argv, outcome, result, limit, kind, check)
@@ -298,8 +330,25 @@ class PodmanManager:
                          hint="check the podman service's log; the container may have "
                               "stopped")
 
+    def _raise_if_full(self, container: ContainerRef, argv: list[str],
+                       cause: BaseException | None = None) -> None:
+        """Raise ``DiskFull`` when a disk the container writes to has no space left."""
+        if isinstance(cause, OSError) and cause.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return
+        paths = self._writable.get(container.id) or (self._control_dir(container.name),)
+        full = full_filesystems(paths)
+        if not full and cause is None:
+            return
+        path, free = full[0] if full else (paths[0], 0)
+        raise DiskFull(f"the disk is full: no space left for {path} ({free // 1024} KiB free)",
+                       container=container.name, command=argv,
+                       hint="the build needs more room than the builder's workdir has; "
+                            "free space there or give the builder a larger disk") from cause
+
     def _judge(self, container: ContainerRef, argv: list[str], outcome: ExecOutcome,
                result: ExecResult, limit: float | None, kind: str, check: bool) -> None:
+        if outcome.exit_code is None or not result.ok:
+            self._raise_if_full(container, argv)
         if outcome.timed_out:
             what = ("the container's deadline" if kind == "container"
                     else "its timeout")

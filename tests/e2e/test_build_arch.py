@@ -233,3 +233,38 @@ def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daem
     refusal = hub.refusals(task_id)[0]
     assert refusal["soft"] is False and refusal["msg"] == "failed host check"
     assert task_state(hub, task_id) in ("FREE", "ASSIGNED")
+
+
+@pytest.fixture
+def small_workdir(tmp_path):
+    """A 48 MiB tmpfs as the daemon's workdir, unmounted afterwards."""
+    path = tmp_path / "small-workdir"
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(path)], check=True)
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def test_a_full_workdir_fails_the_build_clearly_and_the_next_one_builds(
+        hub, f99, rpm_factory, start_daemon, small_workdir):
+    daemon = start_daemon(hub, "builder1", workdir=small_workdir)
+    importer = Importer(hub)
+    hog = Package("fills-the-disk", build_script="dd if=/dev/zero of=hog bs=1M count=200")
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, hog), f99["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "FAILED"
+    with pytest.raises(koji.GenericError) as exc:
+        hub.task_result(task_id)
+    message = str(exc.value)
+    assert message.startswith(f"the disk is full: no space left for {small_workdir}/"), message
+    assert "KiB free) (container kojiadj-builder1_" in message
+    assert message.endswith("command: rpmbuild -ba --target noarch /builddir/build/SPECS/"
+                            "fills-the-disk.spec): the build needs more room than the "
+                            "builder's workdir has; free space there or give the builder a "
+                            "larger disk")
+    assert "Traceback" not in message
+    assert daemon.proc.poll() is None
+    wait_for(lambda: not containers_of_task(task_id, "builder1", hub), timeout=30,
+             what="the container removed")
+    good = importer.build_arch(upload_srpm(hub, rpm_factory, Package("after-full")),
+                               f99["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, good)["state"]] == "CLOSED"

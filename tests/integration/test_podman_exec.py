@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 
 import pytest
 
-from koji_adjutant.container import ContainerTimeout, ExecFailed, Timeouts
+from koji_adjutant.container import ContainerTimeout, DiskFull, ExecFailed, Mount, Timeouts
 from koji_adjutant.container.payload import DEADLINE_GRACE
 
 pytestmark = pytest.mark.podman
@@ -130,3 +131,40 @@ def test_the_container_deadline_stops_a_command(podman_manager, running, make_sp
     assert caught.value.kind == "container"
     assert time.monotonic() - began < 6
     assert "deadline" in str(caught.value)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 4 MiB tmpfs on the host, unmounted afterwards."""
+    path = tmp_path / "tiny"
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], check=True)
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def test_a_command_failing_on_a_full_mount_is_a_disk_full_error(podman_manager, running,
+                                                                 make_spec, tiny_tmpfs):
+    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task"),)))
+    lines: list[str] = []
+    with pytest.raises(DiskFull) as caught:
+        podman_manager.exec(container, ["dd", "if=/dev/zero", "of=/task/hog", "bs=1M",
+                                        "count=16"], log=lines.append)
+    text = str(caught.value)
+    assert text.startswith(f"the disk is full: no space left for {tiny_tmpfs} (0 KiB free)")
+    assert "command: dd if=/dev/zero of=/task/hog" in text
+    assert any("No space left on device" in line for line in lines)
+    # with room again, the same container runs commands as before
+    (tiny_tmpfs / "hog").unlink()
+    assert podman_manager.exec(container, ["dd", "if=/dev/zero", "of=/task/small", "bs=1K",
+                                           "count=1"]).exit_code == 0
+
+
+def test_a_failing_command_with_room_left_is_not_a_disk_full_error(podman_manager, running,
+                                                                   make_spec, tiny_tmpfs):
+    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task"),)))
+    result = podman_manager.exec(container, ["sh", "-c", "exit 3"])
+    assert result.exit_code == 3
+    with pytest.raises(ExecFailed) as caught:
+        podman_manager.exec(container, ["sh", "-c", "exit 3"], check=True)
+    assert not isinstance(caught.value, DiskFull)
