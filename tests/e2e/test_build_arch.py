@@ -15,6 +15,7 @@ from daemon_harness import (GROUPS, TAG, TESTLIB, containers_of_task, task_state
                             upload_srpm, wait_for)
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
+from tmpfs import mounted_tmpfs
 
 pytestmark = pytest.mark.podman
 
@@ -237,12 +238,9 @@ def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daem
 
 @pytest.fixture
 def small_workdir(tmp_path):
-    """A 48 MiB tmpfs as the daemon's workdir, unmounted afterwards."""
-    path = tmp_path / "small-workdir"
-    path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(path)], check=True)
-    yield path
-    subprocess.run(["umount", "-l", str(path)], check=True)
+    """A 48 MiB tmpfs as the daemon's workdir."""
+    with mounted_tmpfs(tmp_path / "small-workdir", "48m") as path:
+        yield path
 
 
 def test_a_full_workdir_fails_the_build_clearly_and_the_next_one_builds(

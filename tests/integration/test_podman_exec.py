@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 
@@ -10,6 +9,7 @@ import pytest
 
 from koji_adjutant.container import ContainerTimeout, DiskFull, ExecFailed, Mount, Timeouts
 from koji_adjutant.container.payload import DEADLINE_GRACE
+from tmpfs import mounted_tmpfs
 
 pytestmark = pytest.mark.podman
 
@@ -135,12 +135,9 @@ def test_the_container_deadline_stops_a_command(podman_manager, running, make_sp
 
 @pytest.fixture
 def tiny_tmpfs(tmp_path):
-    """A 4 MiB tmpfs on the host, unmounted afterwards."""
-    path = tmp_path / "tiny"
-    path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], check=True)
-    yield path
-    subprocess.run(["umount", "-l", str(path)], check=True)
+    """A 4 MiB tmpfs on the host."""
+    with mounted_tmpfs(tmp_path / "tiny", "4m") as path:
+        yield path
 
 
 def test_a_command_failing_on_a_full_mount_is_a_disk_full_error(podman_manager, running,
