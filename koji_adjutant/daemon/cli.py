@@ -45,7 +45,8 @@ def _make_manager(options, session) -> AdjutantTaskManager:
         raise LoginFailed(f"the hub user is not a builder host: {exc}") from exc
     runtime = containers.connect(options, host_name=host["name"],
                                  instance_id=options.instance_id)
-    tm = AdjutantTaskManager(options, session, sweeper=runtime.sweep_task)
+    tm = AdjutantTaskManager(options, session, sweeper=runtime.sweep_task,
+                             runtime_check=runtime.problem, orphan_sweeper=runtime.sweep_unheld)
     tm.host_name = host["name"]
     tm.register(HANDLERS)
     startup.load_plugins(tm, options)

@@ -1,14 +1,15 @@
 """The daemon's connection to its container runtime.
 
-The main process uses the runtime for one thing only: removing containers of
-tasks that ended (cancelled, killed, finished) and of earlier daemon runs.
-Task processes open their own connection after the fork.
+The main process uses the runtime for two things: removing containers of tasks
+that ended (cancelled, killed, finished) and of earlier daemon runs, and asking
+before it takes a task whether the runtime answers at all. Task processes open
+their own connection after the fork.
 """
 
 import os
 from urllib.parse import urlsplit
 
-from koji_adjutant.container import ContainerManager, PodmanManager
+from koji_adjutant.container import LABEL_TASK_ID, ContainerManager, ContainerRef, PodmanManager
 from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
 from koji_adjutant.daemon.startup import StartupError
 from koji_adjutant.errors import EX_UNAVAILABLE
@@ -58,6 +59,23 @@ class Runtime:
     def sweep_task(self, task_id: int | None) -> int:
         """Remove one task's containers (or all of this host's); how many."""
         return len(self.manager.sweep(task_id))
+
+    def problem(self) -> str | None:
+        """Why the runtime cannot run containers now (it does not answer), or None."""
+        try:
+            self.manager.ping()
+        except ContainerError as exc:
+            return str(exc)
+        return None
+
+    def sweep_unheld(self, held: set[int]) -> int:
+        """Remove this host's containers of tasks not in ``held``; how many."""
+        removed = 0
+        for info in self.manager.list_containers():
+            if info.labels.get(LABEL_TASK_ID) not in {str(t) for t in held}:
+                self.manager.remove(ContainerRef(info.id, info.name, info.labels))
+                removed += 1
+        return removed
 
 
 def connect(options, host_name: str, instance_id: str) -> Runtime:

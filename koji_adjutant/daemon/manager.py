@@ -10,7 +10,10 @@ of a task's process tree.  Some of its assumptions do not hold here:
   of a task also removes the containers labelled with its id;
 * a task's containers are removed after its result is sent, not before;
 * free space is checked where task data lands (``workdir``) as well as in
-  ``mockdir`` when that exists (kojid's readiness check, contract 1.11).
+  ``mockdir`` when that exists (kojid's readiness check, contract 1.11);
+* the host is not ready while the container runtime does not answer, and a task
+  that loses the runtime is refused (another builder, or this one later, runs it)
+  rather than failed: a dead podman is not the packager's problem.
 """
 
 import logging
@@ -19,7 +22,9 @@ from collections.abc import Callable
 
 import koji
 import koji.daemon
+import koji.tasks
 
+from koji_adjutant.container.errors import RuntimeUnavailable
 from koji_adjutant.container.scope import removal_after_result
 
 logger = logging.getLogger("koji.TaskManager")
@@ -27,14 +32,23 @@ logger = logging.getLogger("koji.TaskManager")
 # Called with a task id to remove that task's containers; None removes every
 # container of this host.  Returns how many were removed.
 Sweeper = Callable[[int | None], int]
+# Returns why the container runtime cannot be used now, or None when it answers.
+RuntimeCheck = Callable[[], str | None]
+# Removes the containers of tasks not in the given set; returns how many.
+OrphanSweeper = Callable[[set[int]], int]
 
 
 class AdjutantTaskManager(koji.daemon.TaskManager):
     """``koji.daemon.TaskManager`` for a builder whose buildroots are containers."""
 
-    def __init__(self, options, session, sweeper: Sweeper | None = None):
+    def __init__(self, options, session, sweeper: Sweeper | None = None,
+                 runtime_check: RuntimeCheck | None = None,
+                 orphan_sweeper: OrphanSweeper | None = None):
         super().__init__(options, session)
         self.sweeper = sweeper
+        self.runtime_check = runtime_check
+        self.orphan_sweeper = orphan_sweeper
+        self.runtime_down = False
         self.host_name: str | None = None
         # koji_adjutant.monitor.Monitor when monitoring is on: told of taken and ended tasks
         self.monitor = None
@@ -81,9 +95,39 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
                 self.monitor.task_reaped(task_id, self.session)
 
     def runTask(self, handler):
+        handler.run = refusing_on_runtime_loss(handler.run)
         # the task's containers are removed once its result is on the hub (ADR 0010)
         with removal_after_result():
             super().runTask(handler)
+
+    def readyForTask(self):
+        if not super().readyForTask():
+            return False
+        problem = self.runtime_check() if self.runtime_check is not None else None
+        if problem:
+            if not self.runtime_down:
+                logger.warning("not taking tasks while the container runtime does not "
+                               "answer: %s", problem)
+            self.runtime_down = True
+            self.status = f"container runtime unavailable: {problem}"
+            return False
+        if self.runtime_down:
+            self.runtime_down = False
+            logger.warning("the container runtime answers again: taking tasks")
+            self._sweep_orphans()
+        return True
+
+    def _sweep_orphans(self) -> None:
+        """Remove containers left by tasks that lost the runtime (none of ours is running)."""
+        if self.orphan_sweeper is None:
+            return
+        try:
+            removed = self.orphan_sweeper(set(self.tasks))
+        except koji.GenericError as exc:
+            logger.warning("could not remove containers of ended tasks: %s", exc)
+            return
+        if removed:
+            logger.info("removed %d container(s) of ended tasks", removed)
 
     def cleanupTask(self, task_id, wait=True):
         done = super().cleanupTask(task_id, wait=wait)
@@ -116,3 +160,19 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
                 logger.warning(problem)
                 return False
         return True
+
+
+def refusing_on_runtime_loss(run: Callable[[], object]) -> Callable[[], object]:
+    """Wrap a handler's ``run`` so that losing the container runtime refuses the task.
+
+    koji's ``runTask`` hands a ``RefuseTask`` back to the hub (``host.refuseTask``): the
+    task goes back to the queue for another builder, or for this one once the runtime
+    answers again, instead of failing the packager's build.
+    """
+    def run_or_refuse():
+        try:
+            return run()
+        except RuntimeUnavailable as exc:
+            raise koji.tasks.RefuseTask(f"the container runtime on this builder does not "
+                                        f"answer: {exc.what}") from exc
+    return run_or_refuse

@@ -22,7 +22,7 @@ from pathlib import Path
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.container import (ContainerManager, ContainerSpec, ExecResult, Mount,
                                      Security, TaskIdentity, Timeouts, task_container)
-from koji_adjutant.container.errors import ContainerError
+from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
 from koji_adjutant.errors import TaskFailed
 
 TAIL_LINES = 5
@@ -108,6 +108,9 @@ class RepoContainer:
         try:
             self.container = self._stack.enter_context(
                 task_container(self.manager, spec, pull_policy=self.pull_policy))
+        except RuntimeUnavailable:
+            self._stack.close()
+            raise  # the task is refused, not failed (daemon.manager)
         except ContainerError as exc:
             self._stack.close()
             raise TaskFailed(f"cannot start the createrepo container from {spec.image}: "

@@ -1,8 +1,10 @@
 """A builder plugin for the daemon's end-to-end tests (loaded through ``pluginpath``).
 
 ``adjutantProbe(mode, value)`` lets a test make a forked task return a result,
-fail with a koji fault, crash with a plain exception, sleep, or start a
-container labelled with its task id that only the daemon's sweep can remove.
+fail with a koji fault, crash with a plain exception, sleep, start a
+container labelled with its task id that only the daemon's sweep can remove, or
+(``gated_exec``) run a task container through the daemon's own container code and
+exec a command in it once the test creates the gate file ``<probe dir>/<id>.go``.
 """
 
 import os
@@ -12,7 +14,8 @@ import time
 import koji
 from koji.tasks import BaseTaskHandler
 
-from koji_adjutant.daemon.containers import host_label
+from koji_adjutant.container import ContainerSpec, TaskIdentity, task_container
+from koji_adjutant.daemon.containers import host_label, open_task_manager
 
 IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
 
@@ -50,4 +53,20 @@ class ProbeTask(BaseTaskHandler):
             self._mark("container")
             time.sleep(value)
             return "container task ended"
+        if mode == "gated_exec":
+            return self._gated_exec(value)
         raise koji.ParameterError(f"unknown probe mode {mode!r}")
+
+    def _gated_exec(self, timeout: float) -> str:
+        name = self.session.host.getHost()["name"]
+        manager = open_task_manager(self.options, name, self.id)
+        spec = ContainerSpec(image=self.options.adjutant.default_image,
+                             task=TaskIdentity(self.id, "adjutantProbe", None))
+        gate = os.path.join(os.environ["ADJUTANT_PROBE_DIR"], f"{self.id}.go")
+        with task_container(manager, spec) as container:
+            self._mark("container")
+            deadline = time.monotonic() + timeout
+            while not os.path.exists(gate) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            manager.exec(container, ["true"], check=True)
+        return "exec ran"
