@@ -17,6 +17,7 @@ from hubsim import HubSim
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from test_build_arch import Importer
+from test_monitoring import get, monitor_url
 
 pytestmark = pytest.mark.podman
 HOST = "builder1"
@@ -89,6 +90,10 @@ def test_no_tasks_are_taken_while_podman_does_not_answer(quick_hub, rpm_factory,
                                        hub.repo["id"], "noarch")
     wait_for(lambda: "not taking tasks while the container runtime does not answer"
              in daemon.log(), timeout=30, what="the daemon's warning")
+    status = get(monitor_url(daemon), "api/v1/status")[1]
+    assert status["ready"] is False
+    assert status["ready_reason"].startswith("container runtime unavailable: the podman API "
+                                             f"service at {podman_service.url} did not answer")
     for _ in range(3):  # several loop iterations: it stays in the queue
         hub.run_scheduler()
         assert state(hub, task_id) in ("FREE", "ASSIGNED")
