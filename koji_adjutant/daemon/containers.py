@@ -71,8 +71,9 @@ class Runtime:
     def sweep_unheld(self, held: set[int]) -> int:
         """Remove this host's containers of tasks not in ``held``; how many."""
         removed = 0
+        keep = {str(task_id) for task_id in held}
         for info in self.manager.list_containers():
-            if info.labels.get(LABEL_TASK_ID) not in {str(t) for t in held}:
+            if info.labels.get(LABEL_TASK_ID) not in keep:
                 self.manager.remove(ContainerRef(info.id, info.name, info.labels))
                 removed += 1
         return removed

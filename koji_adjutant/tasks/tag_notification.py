@@ -38,7 +38,9 @@ class TagNotificationTask(BaseTaskHandler):
         build = self.session.getBuild(build_info)
         if not build:
             raise koji.GenericError(f"no such build: {build_info}")
-        user = self.session.getUser(user_info) or {}
+        # the hub passes a user id, or (some versions) the whole user dict
+        user = user_info if isinstance(user_info, dict) else (
+            self.session.getUser(user_info) or {})
         tag = self.session.getTag(tag_info) if tag_info else None
         from_tag = self.session.getTag(from_info) if from_info else None
         return {"build": build, "nvr": koji.buildLabel(build),

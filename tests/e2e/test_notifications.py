@@ -157,8 +157,10 @@ def test_a_move_and_an_untag_name_both_tags(hub, rpm_factory, start_daemon, smtp
     tags = {t: hub.session().getTag(t)["id"] for t in ("f99-testing", "f99")}
     moved = hub.make_task("tagNotification", [rcpts, True, tags["f99"], tags["f99-testing"],
                                               build["id"], "kojiadmin"])
-    untagged = hub.make_task("tagNotification", [rcpts, False, None, tags["f99"],
-                                                 build["id"], "kojiadmin", False, "boom"])
+    # as some hubs send it: the user as a dict
+    untagged = hub.make_task("tagNotification", [rcpts, False, None, tags["f99"], build["id"],
+                                                 hub.session().getUser("kojiadmin"), False,
+                                                 "boom"])
     for task_id in (moved, untagged):
         assert finished(hub, task_id, timeout=60) == "CLOSED", hub.task_result(task_id)
     got = {m["Subject"]: m for m in smtp_sink.wait(2)}
