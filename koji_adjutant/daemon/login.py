@@ -55,6 +55,12 @@ def _authenticate(session: koji.ClientSession, options) -> str:
         ccache = options.ccache
         if ccache and os.path.isfile(ccache) and os.path.getsize(ccache) == 0:
             os.unlink(ccache)
+        if options.keytab and not os.path.isfile(options.keytab) and not (
+                ccache and os.path.isfile(ccache)):
+            # GSSAPI would only say "401 Unauthorized"; name the missing piece instead
+            raise LoginFailed(f"keytab {options.keytab} does not exist (and there is no "
+                              f"ccache {ccache}): create it for {principal} or set keytab, or "
+                              "set cert or user and password in kojid.conf")
         session.gssapi_login(principal=principal, keytab=options.keytab, ccache=ccache)
         return f"Kerberos principal {principal}"
     raise LoginFailed("No username/password/certificate supplied and Kerberos missing or "

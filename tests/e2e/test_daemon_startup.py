@@ -10,6 +10,7 @@ import koji
 
 from daemon_harness import (containers_of_task, host_ready, pid_alive, task_state, wait_for,
                             write_conf)
+from kdc import REALM, hub_krb, kdc  # noqa: F401  (fixtures)
 
 
 def run_kojid(conf, *args, timeout=60):
@@ -17,6 +18,52 @@ def run_kojid(conf, *args, timeout=60):
     proc = subprocess.run([sys.executable, "-m", "koji_adjutant.daemon.cli", "--fg", "-c",
                            str(conf), *args], capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_login_with_the_host_keytab(hub_krb, kdc, start_daemon, tmp_path):
+    """kojid's third way in: no certificate, no password, the host principal's keytab."""
+    principal = f"compile/builder1.test@{REALM}"
+    hub_krb.add_host("builder1", krb_principal=principal)
+    daemon = start_daemon(hub_krb, "builder1", user=None, password=None,
+                          serverca=hub_krb.ca_cert, krb_principal=principal,
+                          keytab=kdc.keytab("compile/builder1.test"),
+                          ccache=tmp_path / "kojid.ccache")
+    assert f"with Kerberos principal {principal}" in daemon.log()
+    task_id = hub_krb.make_task("adjutantProbe", ["echo", "with kerberos"])
+    assert hub_krb.wait_task(task_id, timeout=30)["state"] == koji.TASK_STATES["CLOSED"]
+    assert hub_krb.task_result(task_id)["value"] == "with kerberos"
+    user_id = hub_krb.session().getUser("builder1")["id"]
+    with hub_krb.state.lock:
+        held = [sess.authtype for sess in hub_krb.state.sessions.values()
+                if sess.user_id == user_id and sess.exclusive]
+    assert held == [koji.AUTHTYPES["GSSAPI"]]
+
+
+def test_a_principal_the_hub_does_not_know_is_one_clear_error(hub_krb, kdc, start_daemon,
+                                                              tmp_path):
+    hub_krb.add_host("builder1", krb_principal=f"compile/builder1.test@{REALM}")
+    stranger = f"compile/stranger.test@{REALM}"
+    daemon = start_daemon(hub_krb, "builder1", wait_ready=False, user=None, password=None,
+                          serverca=hub_krb.ca_cert, krb_principal=stranger,
+                          keytab=kdc.keytab("compile/stranger.test"),
+                          ccache=tmp_path / "kojid.ccache")
+    assert daemon.wait(60) == 1
+    errors = [line for line in daemon.log().splitlines() if line.startswith("kojid:")]
+    assert len(errors) == 1 and "unable to obtain a session" in errors[0], daemon.log()
+    assert "Traceback" not in daemon.log()
+
+
+def test_a_missing_keytab_is_named(hub_krb, start_daemon, tmp_path):
+    principal = f"compile/builder1.test@{REALM}"
+    hub_krb.add_host("builder1", krb_principal=principal)
+    daemon = start_daemon(hub_krb, "builder1", wait_ready=False, user=None, password=None,
+                          serverca=hub_krb.ca_cert, krb_principal=principal,
+                          keytab=tmp_path / "nope.keytab", ccache=tmp_path / "kojid.ccache")
+    assert daemon.wait(60) == 1
+    errors = [line for line in daemon.log().splitlines() if line.startswith("kojid:")]
+    assert errors == [f"kojid: keytab {tmp_path / 'nope.keytab'} does not exist (and there is "
+                      f"no ccache {tmp_path / 'kojid.ccache'}): create it for {principal} or "
+                      "set keytab, or set cert or user and password in kojid.conf"]
 
 
 def test_login_by_client_certificate(hub_tls, start_daemon):

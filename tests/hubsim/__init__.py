@@ -8,11 +8,13 @@ observations of section 10).  koji's own `ClientSession` works against it unchan
 Python API (see `hub.HubSim` for signatures)::
 
     from hubsim import HubSim
-    with HubSim(topdir, tls=False, run_interval=0, ca_dir=None, **hub_settings) as hub:
+    with HubSim(topdir, tls=False, run_interval=0, ca_dir=None, gssapi_keytab=None,
+                **hub_settings) as hub:
         hub.url, hub.topurl, hub.topdir, hub.ca_cert, hub.client_cert(cn)
         hub.add_user(name, password=None, admin=False) -> id   # kojiadmin/kojiadmin exists
         hub.add_host(name, arches='x86_64', capacity=2.0, channels=('default',),
-                     enabled=True, password=None) -> id       # password defaults to name
+                     enabled=True, password=None, krb_principal=None) -> id
+                                    # password defaults to name
         hub.add_channel(name) -> id                           # default, createrepo exist
         hub.set_host(name, **fields)
         hub.add_tag(name, arches='x86_64', parents=(), extra=None, locked=False) -> id
@@ -45,7 +47,9 @@ Python API (see `hub.HubSim` for signatures)::
         hub.anon_session()
 
 `ca_dir` (tls only) is where the test CA lives, reused if present (default: next to
-topdir).  `hub.state` is the live `state.HubState` (hold `hub.state.lock` to inspect it).
+topdir).  With `gssapi_keytab` (tls only) /kojihub/ssllogin also takes SPNEGO logins as
+mod_auth_gssapi does (401 challenge, token accepted with that service keytab), and
+sslLogin maps the principal to the user holding it (`krb_principal`).  `hub.state` is the live `state.HubState` (hold `hub.state.lock` to inspect it).
 `hub_settings` are the `state.HubConfig` fields: max_jobs, capacity_overcommit,
 ready_timeout, assign_timeout, soft_refusal_timeout, host_timeout, auto_arch_refusals,
 auto_repo_tasks, missing_policy_ok, disable_notifications (default True), email_domain,

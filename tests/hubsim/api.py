@@ -31,6 +31,7 @@ class Context:
     session: Optional[Session] = None
     peer_cn: Optional[str] = None
     host: Optional[Host] = None
+    krb_principal: Optional[str] = None  # set by a GSSAPI (Negotiate) sslLogin
 
     @property
     def user(self) -> Optional[dict]:
@@ -117,9 +118,9 @@ def call(ctx: Context, args: tuple, kwargs: dict) -> Any:
 
 
 def get_user(state: HubState, info: Any, strict: bool = False) -> Optional[dict]:
-    """Find a user by id or name."""
+    """Find a user by id, name or Kerberos principal."""
     for user in state.users.values():
-        if user['id'] == info or user['name'] == info:
+        if user['id'] == info or user['name'] == info or info in user['krb_principals']:
             return user
     if strict:
         raise koji.GenericError('No such user: %r' % (info,))
@@ -128,4 +129,4 @@ def get_user(state: HubState, info: Any, strict: bool = False) -> Optional[dict]
 
 def user_row(user: dict) -> dict:
     return {'id': user['id'], 'name': user['name'], 'status': 0,
-            'usertype': user['usertype'], 'krb_principals': []}
+            'usertype': user['usertype'], 'krb_principals': list(user['krb_principals'])}

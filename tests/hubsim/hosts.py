@@ -15,12 +15,14 @@ from .state import Host, HubState
 
 
 def add_user(state: HubState, name: str, password: Optional[str] = None,
-             admin: bool = False, usertype: int = koji.USERTYPES['NORMAL']) -> int:
+             admin: bool = False, usertype: int = koji.USERTYPES['NORMAL'],
+             krb_principal: Optional[str] = None) -> int:
     if get_user(state, name) is not None:
         raise ValueError('user %s already exists' % name)
     uid = state.next_id('user')
     state.users[uid] = {'id': uid, 'name': name, 'password': password, 'admin': admin,
-                        'usertype': usertype}
+                        'usertype': usertype,
+                        'krb_principals': [krb_principal] if krb_principal else []}
     return uid
 
 
@@ -44,8 +46,9 @@ def find_channel(state: HubState, info: Any, strict: bool = False) -> Optional[d
 
 def add_host(state: HubState, name: str, arches: str = 'x86_64', capacity: float = 2.0,
              channels: Iterable[str] = ('default',), enabled: bool = True,
-             password: Optional[str] = None) -> int:
-    uid = add_user(state, name, password=password, usertype=koji.USERTYPES['HOST'])
+             password: Optional[str] = None, krb_principal: Optional[str] = None) -> int:
+    uid = add_user(state, name, password=password, usertype=koji.USERTYPES['HOST'],
+                   krb_principal=krb_principal)
     chan_ids = [find_channel(state, c, strict=True)['id'] for c in channels]
     hid = state.next_id('host')
     state.hosts[hid] = Host(id=hid, user_id=uid, name=name, arches=arches,

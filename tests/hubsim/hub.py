@@ -31,7 +31,8 @@ class HubSim:
     """A Koji hub simulator on 127.0.0.1.  See the package docstring for the API."""
 
     def __init__(self, topdir: pathlib.Path, tls: bool = False, run_interval: float = 0,
-                 ca_dir: Optional[pathlib.Path] = None, **timeouts: Any) -> None:
+                 ca_dir: Optional[pathlib.Path] = None,
+                 gssapi_keytab: Optional[pathlib.Path] = None, **timeouts: Any) -> None:
         unknown = set(timeouts) - TIMEOUT_KEYS
         if unknown:
             raise TypeError('unknown HubSim settings: %s (known: %s)'
@@ -43,6 +44,7 @@ class HubSim:
         self.config = HubConfig(run_interval=run_interval, **timeouts)
         self.state = HubState(self.topdir, self.config, self.clock)
         self.tls = tls
+        self.gssapi_keytab = gssapi_keytab
         self.ca = TestCA(ca_dir or self.topdir.parent / 'hubsim-ca') if tls else None
         self._server: Optional[HubServer] = None
         self._ports = (0, 0)
@@ -58,7 +60,7 @@ class HubSim:
         """Start serving; after a `stop`, on the same ports with the same state (sessions
         included), as a hub restarted in front of its database."""
         ctx = self.ca.server_context() if self.ca else None
-        self._server = HubServer(self.state, ctx, self._ports)
+        self._server = HubServer(self.state, ctx, self._ports, self.gssapi_keytab)
         self._server.start()
         self._ports = (self._server.main_port, self._server.files_port)
         return self
@@ -148,11 +150,11 @@ class HubSim:
 
     def add_host(self, name: str, arches: str = 'x86_64', capacity: float = 2.0,
                  channels: Iterable[str] = ('default',), enabled: bool = True,
-                 password: Optional[str] = None) -> int:
+                 password: Optional[str] = None, krb_principal: Optional[str] = None) -> int:
         """Host + host user; the user's password defaults to the host name."""
         with self.state.lock:
             return hosts.add_host(self.state, name, arches, capacity, channels, enabled,
-                                  password if password is not None else name)
+                                  password if password is not None else name, krb_principal)
 
     def add_channel(self, name: str) -> int:
         with self.state.lock:

@@ -31,6 +31,22 @@ HUB_PATH = '/kojihub'
 FILES_PATH = '/kojifiles'
 
 
+def gssapi_accept(keytab: Any, token_b64: str) -> tuple[str, Optional[str]]:
+    """Accept one SPNEGO/Kerberos token with the service keys in ``keytab``.
+
+    Returns the initiator's principal and the base64 reply token (for mutual
+    authentication), or raises if the token is not acceptable."""
+    import base64
+
+    import gssapi
+    creds = gssapi.Credentials(usage='accept', store={'keytab': str(keytab)})
+    ctx = gssapi.SecurityContext(creds=creds, usage='accept')
+    out = ctx.step(base64.b64decode(token_b64))
+    if not ctx.complete:
+        raise ValueError('the GSSAPI exchange needs more than one step')
+    return str(ctx.initiator_name), base64.b64encode(out).decode() if out else None
+
+
 def _fault_response(exc: BaseException, state: HubState) -> str:
     if isinstance(exc, koji.GenericError):
         fault = xmlrpc.client.Fault(exc.faultCode, str(exc))
@@ -61,10 +77,37 @@ class HubRequestHandler(http.server.BaseHTTPRequestHandler):
             self._send(404, b'not found', 'text/plain')
             return
         query = dict(urllib.parse.parse_qsl(url.query))
-        response = self.server.dispatch(body, query, self._creds(query), self._peer_cn(),
-                                        self.headers.get('Content-Type'))
-        self._send(200, response.encode('utf-8'), 'text/xml',
-                   extra_headers={'Koji-Version': HUB_VERSION})
+        peer_cn = self._peer_cn()
+        headers = {'Koji-Version': HUB_VERSION}
+        principal = None
+        if (url.path == HUB_PATH + '/ssllogin' and peer_cn is None
+                and self.server.gssapi_keytab is not None):
+            negotiated = self._negotiate()
+            if negotiated is None:
+                return
+            principal, token = negotiated
+            if token:
+                headers['WWW-Authenticate'] = 'Negotiate ' + token
+        response = self.server.dispatch(body, query, self._creds(query), peer_cn,
+                                        self.headers.get('Content-Type'), principal)
+        self._send(200, response.encode('utf-8'), 'text/xml', extra_headers=headers)
+
+    def _negotiate(self) -> Optional[tuple[str, Optional[str]]]:
+        """SPNEGO as mod_auth_gssapi does it on /kojihub/ssllogin: a 401 challenge, then
+        the client's token accepted with the HTTP service keytab.  Returns (principal,
+        mutual-auth token) or None when a 401 was sent."""
+        auth = self.headers.get('Authorization', '')
+        if not auth.startswith('Negotiate '):
+            self._send(401, b'GSSAPI authentication required', 'text/plain',
+                       extra_headers={'WWW-Authenticate': 'Negotiate'})
+            return None
+        try:
+            principal, token = gssapi_accept(self.server.gssapi_keytab, auth.split(' ', 1)[1])
+        except Exception as ex:  # a bad or foreign token: what the module answers, 401
+            self._send(401, ('GSSAPI authentication failed: %s' % ex).encode(), 'text/plain',
+                       extra_headers={'WWW-Authenticate': 'Negotiate'})
+            return None
+        return principal, token
 
     def _creds(self, query: dict) -> tuple:
         hdr = self.headers
@@ -123,9 +166,10 @@ class HubHTTPServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None,
-                 port: int = 0):
+                 port: int = 0, gssapi_keytab: Any = None):
         self.state = state
         self.ssl_context = ssl_context
+        self.gssapi_keytab = gssapi_keytab
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(('127.0.0.1', port), HubRequestHandler)
@@ -158,7 +202,7 @@ class HubHTTPServer(http.server.ThreadingHTTPServer):
                 pass
 
     def dispatch(self, body: bytes, query: dict, creds: tuple, peer_cn: Optional[str],
-                 ctype: Optional[str]) -> str:
+                 ctype: Optional[str], krb_principal: Optional[str] = None) -> str:
         raw = ctype == 'application/octet-stream'
         try:
             if raw:
@@ -168,7 +212,7 @@ class HubHTTPServer(http.server.ThreadingHTTPServer):
         except Exception as ex:
             return _fault_response(koji.GenericError('bad request: %s' % ex), self.state)
         with self.state.lock:
-            ctx = api.Context(self.state, method, peer_cn=peer_cn)
+            ctx = api.Context(self.state, method, peer_cn=peer_cn, krb_principal=krb_principal)
             try:
                 ctx.session = sessions.authenticate(self.state, *creds, method)
                 if raw:
@@ -205,8 +249,8 @@ class HubServer:
     them (a restart in place); `stop` closes everything."""
 
     def __init__(self, state: HubState, ssl_context: Optional[ssl.SSLContext] = None,
-                 ports: tuple[int, int] = (0, 0)):
-        self.main = HubHTTPServer(state, ssl_context, ports[0])
+                 ports: tuple[int, int] = (0, 0), gssapi_keytab: Any = None):
+        self.main = HubHTTPServer(state, ssl_context, ports[0], gssapi_keytab)
         self.files = (HubHTTPServer(state, port=ports[1]) if ssl_context is not None
                       else self.main)
         self._threads: list[threading.Thread] = []

@@ -87,6 +87,13 @@ def login(ctx: Context, user: str, password: str, opts: Optional[dict] = None,
 @exported('sslLogin')
 def ssl_login(ctx: Context, proxyuser: Optional[str] = None, renew: bool = False,
               exclusive: bool = False, proxyauthtype: Optional[int] = None) -> dict:
+    if ctx.krb_principal:
+        # what mod_auth_gssapi leaves in REMOTE_USER; the hub maps it to a user by principal
+        found = get_user(ctx.state, ctx.krb_principal)
+        if found is None:
+            raise koji.AuthError('Unknown Kerberos principal: %s' % ctx.krb_principal)
+        _check_user_enabled(found)
+        return new_session(ctx.state, found, koji.AUTHTYPES['GSSAPI'])
     if not ctx.peer_cn:
         raise koji.AuthError('could not get user for client certificate')
     found = get_user(ctx.state, ctx.peer_cn)

@@ -8,6 +8,7 @@ import koji
 import pytest
 
 from hubsim import HubSim
+from kdc import REALM, hub_krb, kdc  # noqa: F401  (fixtures)
 
 
 def test_starts_fast_and_stops_cleanly(tmp_path):
@@ -150,3 +151,25 @@ def test_hub_version_is_announced(hub):
     sess = hub.session()
     assert sess.getKojiVersion() == '1.35.3'
     assert sess.hub_version == (1, 35, 3)
+
+
+def test_gssapi_login_maps_the_principal_to_its_host_user(hub_krb, kdc, tmp_path):
+    principal = f'compile/builder1.test@{REALM}'
+    hub_krb.add_host('builder1', krb_principal=principal)
+    keytab = kdc.keytab('compile/builder1.test')
+    sess = hub_krb.anon_session(max_retries=1)  # gssapi_login tries max_retries times
+    sess.gssapi_login(principal=principal, keytab=str(keytab),
+                      ccache=f'FILE:{tmp_path}/ccache')
+    user = sess.getLoggedInUser()
+    assert (user['name'], user['krb_principals']) == ('builder1', [principal])
+    assert sess.getSessionInfo()['authtype'] == koji.AUTHTYPES['GSSAPI']
+    sess.exclusiveSession()
+    assert sess.host.getID() == 1
+
+
+def test_gssapi_login_of_an_unknown_principal_fails(hub_krb, kdc, tmp_path):
+    keytab = kdc.keytab('compile/stranger.test')
+    sess = hub_krb.anon_session(max_retries=1)  # gssapi_login tries max_retries times
+    with pytest.raises(koji.AuthError, match='unable to obtain a session'):
+        sess.gssapi_login(principal=f'compile/stranger.test@{REALM}', keytab=str(keytab),
+                          ccache=f'FILE:{tmp_path}/ccache')
