@@ -118,7 +118,7 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
         return True
 
     def _sweep_orphans(self) -> None:
-        """Remove containers left by tasks that lost the runtime (none of ours is running)."""
+        """Remove containers left by tasks that lost the runtime: those of tasks not held."""
         if self.orphan_sweeper is None:
             return
         try:
