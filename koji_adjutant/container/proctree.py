@@ -18,15 +18,15 @@ from pathlib import Path
 PROC = Path("/proc")
 
 
-def _read_stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, ppid, start time) of ``pid`` from /proc, or None if it is gone."""
+def _read_stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, ppid, start time, process group) of ``pid`` from /proc, or None if gone."""
     try:
         text = (PROC / str(pid) / "stat").read_text()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # the command name is in parentheses and may itself contain spaces or ')'
     fields = text[text.rindex(")") + 2:].split()
-    return fields[0], int(fields[1]), int(fields[19])
+    return fields[0], int(fields[1]), int(fields[19]), int(fields[2])
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ class HostProcess:
             queue.extend(children.get(proc.pid, []))
         return found
 
+    def group(self) -> int | None:
+        """The process group of this very process while it runs, else None."""
+        stat = _read_stat(self.pid)
+        if stat is None or stat[2] != self.start_time or stat[0] == "Z":
+            return None
+        return stat[3]
+
     def signal(self, signum: int) -> None:
         """Send ``signum`` if this very process still runs."""
         if self.alive():
@@ -79,13 +86,23 @@ def stop_tree(root: HostProcess, grace: float) -> None:
     """SIGTERM ``root`` and its descendants, then SIGKILL whatever is left after ``grace``.
 
     Descendants are collected before the TERM, because children of a dead parent
-    are re-parented to the container's init and could no longer be found.
+    are re-parented to the container's init and could no longer be found. The
+    KILL goes first to the process group that podman's exec gives the command (it
+    is a session leader), which also reaches a child forked at the last moment,
+    then to each known process, parents before children, so that no parent
+    outlives its child long enough to start the next command.
     """
     procs = root.tree()
+    group = root.pid if root.group() == root.pid else None
     for proc in procs:
         proc.signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(p.alive() for p in procs):
         time.sleep(0.05)
-    for proc in {*procs, *root.tree()}:
+    known = procs + [p for p in root.tree() if p not in procs]
+    # the group number cannot be reused while a member runs, so check for one first
+    if group is not None and any(p.group() == group for p in known):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    for proc in known:
         proc.signal(signal.SIGKILL)

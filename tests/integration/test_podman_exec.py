@@ -112,6 +112,14 @@ def test_a_command_ignoring_sigterm_is_killed(podman_manager, shared_container):
     assert processes_with(podman_manager, shared_container, "0.4343") == []
 
 
+def test_a_command_forking_while_it_is_killed_leaves_nothing(podman_manager, shared_container):
+    # children started after the daemon listed the command's processes die with it too
+    script = "trap '' TERM; while :; do sleep 30 0.4646 & sleep 0.005; done"
+    with pytest.raises(ContainerTimeout):
+        podman_manager.exec(shared_container, ["sh", "-c", script], timeout=0.5)
+    assert processes_with(podman_manager, shared_container, "0.4646") == []
+
+
 def test_a_failing_sink_stops_the_command(podman_manager, shared_container):
     def sink(line: str) -> None:
         raise OSError("disk full")
