@@ -43,6 +43,11 @@ def compose(from_addr: str, recipients: Sequence[str], subject: str,
     return msg
 
 
+def indent(text: str) -> list[str]:
+    """``text`` as body lines indented by four spaces (error messages, task results)."""
+    return ["    " + line for line in (text or "").splitlines()]
+
+
 def send(options, recipients: Sequence[str], msg: EmailMessage) -> None:
     """Send ``msg`` to ``recipients`` through ``options.smtphost``.
 

@@ -66,16 +66,8 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
         """Remove containers of one task (or all of this host's); never raises."""
         if self.sweeper is None:
             return 0
-        try:
-            removed = self.sweeper(task_id)
-        except koji.GenericError as exc:
-            logger.warning("could not remove containers of %s: %s",
-                           f"task {task_id}" if task_id else "this host", exc)
-            return 0
-        if removed:
-            logger.info("removed %d container(s) of %s", removed,
-                        f"task {task_id}" if task_id else "this host")
-        return removed
+        return _removing(f"task {task_id}" if task_id else "this host",
+                         lambda: self.sweeper(task_id))
 
     def takeTask(self, task):
         taken = super().takeTask(task)
@@ -119,15 +111,8 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
 
     def _sweep_orphans(self) -> None:
         """Remove containers left by tasks that lost the runtime: those of tasks not held."""
-        if self.orphan_sweeper is None:
-            return
-        try:
-            removed = self.orphan_sweeper(set(self.tasks))
-        except koji.GenericError as exc:
-            logger.warning("could not remove containers of ended tasks: %s", exc)
-            return
-        if removed:
-            logger.info("removed %d container(s) of ended tasks", removed)
+        if self.orphan_sweeper is not None:
+            _removing("ended tasks", lambda: self.orphan_sweeper(set(self.tasks)))
 
     def cleanupTask(self, task_id, wait=True):
         done = super().cleanupTask(task_id, wait=wait)
@@ -160,6 +145,18 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
                 logger.warning(problem)
                 return False
         return True
+
+
+def _removing(whose: str, remove: Callable[[], int]) -> int:
+    """Run a container sweep; log what it removed, or why it could not (never raises)."""
+    try:
+        removed = remove()
+    except koji.GenericError as exc:
+        logger.warning("could not remove containers of %s: %s", whose, exc)
+        return 0
+    if removed:
+        logger.info("removed %d container(s) of %s", removed, whose)
+    return removed
 
 
 def refusing_on_runtime_loss(run: Callable[[], object]) -> Callable[[], object]:

@@ -26,9 +26,9 @@ from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
 from koji_adjutant.errors import TaskFailed
 
 TAIL_LINES = 5
-# Lines of createrepo_c / mergerepo_c output that say what went wrong.
 # The last line of a command's log: its status and how long it ran in the container.
 TRAILER = "+ exit status "
+# Lines of createrepo_c / mergerepo_c output that say what went wrong.
 ERROR_WORDS = re.compile(r"error|cannot|critical|failed|not found", re.IGNORECASE)
 
 

@@ -120,10 +120,10 @@ class BuildNotificationTask(BaseTaskHandler):
         top = tasks[0]
         verb = "failed" if status == "failed" else "was canceled"
         return [f"{koji.buildLabel(build)} ({build['id']}) {verb} on {top['host_name']} "
-                f"({top['arch']}):", *_indent(top["result_text"]), ""]
+                f"({top['arch']}):", *mail.indent(top["result_text"]), ""]
 
     def _srpms(self, tasks) -> list[str]:
-        names = sorted({name.rsplit("/", 1)[-1] for t in tasks for name in t["files"]
+        names = sorted({posixpath.basename(name) for t in tasks for name in t["files"]
                         if name.endswith(".src.rpm")})
         return ["SRPMS:", *("  " + n for n in names), ""] if names else []
 
@@ -142,7 +142,7 @@ class BuildNotificationTask(BaseTaskHandler):
         lines = [f"Task {task['id']} on {task['host_name']}",
                  f"Task Type: {koji.taskLabel(task)}"]
         if koji.TASK_STATES[task["state"]] != "CLOSED" and task["result_text"]:
-            lines += ["Result:", *_indent(task["result_text"])]
+            lines += ["Result:", *mail.indent(task["result_text"])]
         logs, rpms, misc = [], [], []
         for name, volumes in sorted(task["files"].items()):
             if name.endswith(".log"):
@@ -171,10 +171,6 @@ class BuildNotificationTask(BaseTaskHandler):
 
 def _time(ts) -> str:
     return koji.formatTimeLong(ts) if ts else "(unknown)"
-
-
-def _indent(text: str) -> list[str]:
-    return ["    " + line for line in (text or "").splitlines()]
 
 
 def _getfile(weburl: str, task_id: int, name: str, volume: str) -> str:

@@ -79,6 +79,6 @@ class TagNotificationTask(BaseTaskHandler):
         lines += ["", sentence]
         if not success:
             lines += ["", "Operation failed with the error:",
-                      *("    " + line for line in (failure_msg or "unknown").splitlines())]
+                      *mail.indent(failure_msg or "unknown")]
         return mail.compose(self.options.from_addr, recipients, sentence, headers,
                             "\n".join(lines) + "\n")
