@@ -26,9 +26,11 @@ from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_US
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.buildroot.record import BuildrootRecord
 from koji_adjutant.buildroot.repo import RepoSource
-from koji_adjutant.container import (ContainerManager, ContainerSpec, Mount, ResourceLimits,
-                                     Security, TaskIdentity, Timeouts, task_container)
+from koji_adjutant.container import (NETWORK_HOST, ContainerManager, ContainerSpec, Mount,
+                                     ResourceLimits, Security, TaskIdentity, Timeouts,
+                                     task_container)
 from koji_adjutant.container.errors import ContainerError
+from koji_adjutant.container.idmap import chown_tree
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.policy import ImageChoice
 
@@ -38,6 +40,7 @@ logger = logging.getLogger("koji.build.buildroot")
 CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "SETFCAP",
                 "KILL")
 SETUP_ALLOWANCE = 3600  # seconds the container may live beyond rpmbuild_timeout
+ROOT_HOME = "/root"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class Buildroot:
                          if params.network or not params.repo.via_volume
                          or self._keep_network else None)
         self._stack = contextlib.ExitStack()
+        # set when code of the package first runs: from then on nothing runs as root
+        self.untrusted = False
 
     # -- scope ---------------------------------------------------------------
 
@@ -111,28 +116,33 @@ class Buildroot:
 
     def _spec(self) -> ContainerSpec:
         adj = self.options.adjutant
-        mounts = [Mount(self.home, BUILD_HOME)]
+        mounts = [Mount(self.home, BUILD_HOME, hand_over=True)]
         mounts.extend(self.params.repo.mounts())
         mounts.extend(self.params.mounts)
         memory = None if adj.memory is None else int(adj.memory)
         return ContainerSpec(
             image=self.params.image.image,
             task=TaskIdentity(self.params.task_id, self.params.method, self.record.id),
-            environment={"HOME": BUILD_HOME, "LANG": "C.UTF-8"},
+            environment={"LANG": "C.UTF-8"},  # HOME is set per command (run)
             workdir=BUILD_HOME, mounts=tuple(mounts), network=self._network or "none",
             limits=ResourceLimits(cpus=adj.cpus, memory=memory, pids=adj.pids),
-            security=Security(cap_drop=("ALL",), cap_add=CAPABILITIES),
+            # podman cannot give a container the host's network in a user namespace of
+            # its own: network_mode = host (a site's explicit choice) costs the namespace
+            security=Security(cap_drop=("ALL",), cap_add=CAPABILITIES,
+                              user_namespace=(self._network or "none") != NETWORK_HOST),
             hostname="koji-buildroot",
             timeouts=Timeouts(container=self.options.rpmbuild_timeout + SETUP_ALLOWANCE))
 
     def _start_container(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        os.chown(self.home, BUILD_UID, BUILD_UID)
         spec = self._spec()
         self.logs.write("mock_config.log", self._describe(spec))
         with self.logs.phase(f"start container from {spec.image}"):
             self.container = self._stack.enter_context(
                 task_container(self.manager, spec, pull_policy=self.options.adjutant.pull_policy))
+        # the build user's home: its own (host ids of its user namespace), nobody else's
+        os.chown(self.home, *self.build_ids())
+        os.chmod(self.home, 0o700)
         info = self.manager.inspect(self.container)
         self.image_digest = str(info.get("ImageDigest") or info.get("Image") or "")
         self.logs.append("mock_config.log", f"container: {self.container.name}\n"
@@ -153,10 +163,17 @@ class Buildroot:
                  f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
                  f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",
                  f"capabilities: {' '.join(spec.security.cap_add)}",
+                 "user namespace: " + ("its own" if spec.security.user_namespace
+                                       else "the host's (network_mode host)"),
                  "", "# dnf.conf", env.dnf_conf(), "# rpm macros", env.macros_file()]
         if env.env:
             lines += ["# environment"] + [f"{k}={v}" for k, v in env.env.items()]
         return "\n".join(lines) + "\n"
+
+    def build_ids(self) -> tuple[int, int]:
+        """The host uid and gid of the build user of this buildroot's container."""
+        ids = self.manager.id_map(self.container)
+        return ids.host_uid(BUILD_UID), ids.host_gid(BUILD_UID)
 
     def _hw_info(self) -> None:
         script = "nproc; uname -rm; grep -E '^(MemTotal|MemAvailable)' /proc/meminfo; df -h /builddir"
@@ -169,6 +186,8 @@ class Buildroot:
         staging.mkdir(exist_ok=True)
         (staging / "dnf.conf").write_text(env.dnf_conf())
         (staging / "macros").write_text(env.macros_file())
+        ids = self.manager.id_map(self.container)
+        chown_tree(staging, ids.host_uid(0), ids.host_gid(0))  # the container's root's
         user = f"{BUILD_USER}:x:{BUILD_UID}:{BUILD_UID}:koji build user:{BUILD_HOME}:/bin/sh"
         group = f"{BUILD_USER}:x:{BUILD_UID}:"
         script = "\n".join([
@@ -211,16 +230,21 @@ class Buildroot:
         if result.exit_code != 0:
             raise TaskFailed(f"could not install {what} in buildroot {self.name} "
                              f"(dnf exit status {result.exit_code}); see root.log")
+        self._query_rpms()  # now, while nothing of the package has run yet
 
     # -- package lists -------------------------------------------------------
 
     def _query_rpms(self) -> list[packages.InstalledRpm]:
-        """The rpm database; read again only after dnf changed it (rpmbuild cannot)."""
-        if self._rpms is None:
+        """The rpm database; read again only after dnf changed it (rpmbuild cannot).
+
+        Once the package's code has run, the list read before it is the answer:
+        no root command runs then, and the build could not change the database.
+        """
+        if self._rpms is None and not self.untrusted:
             lines: list[str] = []
             self.run(list(packages.RPM_QUERY), log=lines.append)
             self._rpms = packages.parse_rpm_query("\n".join(lines))
-        return self._rpms
+        return self._rpms or []
 
     def package_entries(self) -> list[dict]:
         installed = self._query_rpms()
@@ -253,13 +277,24 @@ class Buildroot:
 
     def run(self, argv: Sequence[str], *, log, user: str | None = None, check: bool = True,
             timeout: float | None = None, env: dict | None = None):
-        """Run ``argv`` in the container, its output into log file ``log`` (or a callable)."""
+        """Run ``argv`` in the container, its output into log file ``log`` (or a callable).
+
+        A root command gets root's own HOME and working directory, never anything
+        the build user can write; none runs at all once the package's code has.
+        """
+        as_root = user in (None, "root", "0")
+        if as_root and self.untrusted:
+            raise TaskFailed(f"internal error: {argv[0]} would run as root after the "
+                             f"package's code ran in buildroot {self.name}")
         sink = log
         if isinstance(log, str):
             self.logs.command(log, argv, user)
             sink = self.logs.sink(log)
-        return self.manager.exec(self.container, list(argv), user=user, workdir=BUILD_HOME,
-                                 env=env, timeout=timeout, log=sink, check=check)
+        home = ROOT_HOME if as_root else BUILD_HOME
+        return self.manager.exec(self.container, list(argv), user=user,
+                                 workdir=ROOT_HOME if as_root else BUILD_HOME,
+                                 env={**(env or {}), "HOME": home}, timeout=timeout,
+                                 log=sink, check=check)
 
     def cut_network(self) -> None:
         """Before the build: no network at all (only loopback), unless build_network."""

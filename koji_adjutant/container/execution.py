@@ -28,13 +28,35 @@ from koji_adjutant.container.proctree import HostProcess
 
 CONTROL_TARGET = "/run/koji-adjutant"  # where the control directory appears inside
 READ_CHUNK = 1 << 20
+MAX_LINE = 1 << 20  # a longer line is delivered in pieces of this size
+STATUS_MAX = 16  # bytes of a status file that are read at most
 POLL_MIN = 0.01
 POLL_MAX = 0.05
 
-# The wrapper gets the log and status paths and the command as positional
-# parameters, never spliced into the script, so no argument is ever re-parsed.
-WRAPPER_SCRIPT = ('log=$1; status=$2; shift 2; "$@" >>"$log" 2>&1 </dev/null; '
-                  'echo "$?" >"$status"')
+# The wrapper always runs as the container's root, which alone can open the
+# control files; it drops to ``user`` (when given) only for the command itself,
+# so nothing the command starts can write a status or another exec's log.  The
+# paths, the user and the command are positional parameters, never spliced into
+# the script, so no argument is ever re-parsed.
+WRAPPER_SCRIPT = """log=$1; status=$2; user=$3; shift 3
+if [ -n "$user" ]; then
+  if ! command -v setpriv >/dev/null 2>&1; then
+    echo "koji-adjutant: the image has no setpriv (util-linux), needed to run as $user" >>"$log"
+    echo 126 >"$status"; exit 0
+  fi
+  case $user in
+    *:*) set -- setpriv --reuid="${user%%:*}" --regid="${user#*:}" --clear-groups -- "$@" ;;
+    *[!0-9]*) set -- setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "$@" ;;
+    *) set -- setpriv --reuid="$user" --regid="$user" --clear-groups -- "$@" ;;
+  esac
+fi
+"$@" >>"$log" 2>&1 </dev/null
+echo "$?" >"$status"
+"""
+
+
+class MalformedStatus(ValueError):
+    """A status file that does not hold an exit status (the wrapper did not write it)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +67,15 @@ class ExecFiles:
     stem: str
 
     @classmethod
-    def create(cls, host_dir: Path) -> ExecFiles:
-        """Make both files, writable by any user the command may run as."""
+    def create(cls, host_dir: Path, owner: tuple[int, int] = (0, 0)) -> ExecFiles:
+        """Make both files, readable and writable only by ``owner`` (the container's root)."""
         files = cls(host_dir, f"exec-{time.time_ns()}-{secrets.token_hex(3)}")
         for path in (files.host_log, files.host_status):
-            path.touch(mode=0o666)
-            os.chmod(path, 0o666)  # touch's mode is filtered by the umask
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                os.fchown(fd, *owner)
+            finally:
+                os.close(fd)
         return files
 
     @property
@@ -61,19 +86,34 @@ class ExecFiles:
     def host_status(self) -> Path:
         return self.host_dir / f"{self.stem}.status"
 
-    def wrapped(self, argv: Sequence[str]) -> list[str]:
-        """The argv that runs ``argv`` through the wrapper."""
+    def wrapped(self, argv: Sequence[str], user: str | None = None) -> list[str]:
+        """The argv that runs ``argv`` through the wrapper, as ``user`` if given."""
         return ["/bin/sh", "-c", WRAPPER_SCRIPT, "koji-adjutant-exec",
                 f"{CONTROL_TARGET}/{self.stem}.log", f"{CONTROL_TARGET}/{self.stem}.status",
-                *argv]
+                user or "", *argv]
 
     def exit_status(self) -> int | None:
-        """The command's exit status once the wrapper has written it completely."""
+        """The command's exit status once the wrapper has written it completely.
+
+        Reads at most ``STATUS_MAX`` bytes; anything but a number from 0 to 255
+        and a newline raises ``MalformedStatus``.
+        """
         try:
-            text = self.host_status.read_text()
+            fd = os.open(self.host_status, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
-        return int(text) if text.endswith("\n") and text.strip().isdigit() else None
+        try:
+            data = os.read(fd, STATUS_MAX + 1)
+        finally:
+            os.close(fd)
+        if not data.endswith(b"\n"):
+            if len(data) > STATUS_MAX:
+                raise MalformedStatus(f"{len(data)}+ bytes")
+            return None  # not written completely yet
+        text = data[:-1]
+        if not (text.isdigit() and len(text) <= 3 and int(text) <= 255):
+            raise MalformedStatus(repr(data[:STATUS_MAX]))
+        return int(text)
 
     def remove(self) -> None:
         """Delete both files."""
@@ -98,6 +138,9 @@ class LineStreamer:
         while chunk := self._file.read(READ_CHUNK):
             got = True
             *lines, self._partial = (self._partial + chunk).split(b"\n")
+            while len(self._partial) > MAX_LINE:  # no line may grow without bound
+                lines.append(self._partial[:MAX_LINE])
+                self._partial = self._partial[MAX_LINE:]
             for line in lines:
                 self._deliver(line)
             self.lines += len(lines)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from koji_adjutant.container.idmap import IdMap
 from koji_adjutant.container.spec import ContainerSpec
 
 # Output of an exec, line by line: a callable receiving each decoded line (without
@@ -106,6 +107,9 @@ class ContainerManager(Protocol):
 
     def inspect(self, container: ContainerRef | str) -> Mapping[str, Any]:
         """The runtime's own description of the container (for diagnostics and tests)."""
+
+    def id_map(self, container: ContainerRef) -> IdMap:
+        """How the ids of the container's users map to host ids (its user namespace)."""
 
     def stop(self, container: ContainerRef) -> None:
         """Stop the container's processes, leaving the container to inspect or remove."""

@@ -25,11 +25,12 @@ from koji_adjutant.container.spec import (
 
 CPU_PERIOD = 100_000  # microseconds; the quota is cpus * period
 DEADLINE_GRACE = 5  # seconds podman waits past the deadline before killing the container
+USERNS_SIZE = 65536  # ids per container: 0 to 65535, nobody (65534) included
 
 
 def mount_entry(mount: Mount) -> dict[str, Any]:
-    """One bind mount as podman's spec wants it."""
-    options = ["rbind", "ro" if mount.read_only else "rw"]
+    """One bind mount as podman's spec wants it: never set-id programs or device files."""
+    options = ["rbind", "ro" if mount.read_only else "rw", "nosuid", "nodev"]
     if mount.selinux:
         options.append(mount.selinux)
     return {"type": "bind", "source": str(mount.source), "destination": mount.target,
@@ -81,6 +82,10 @@ def create_payload(spec: ContainerSpec, *, name: str, labels: Mapping[str, str],
         "read_only_filesystem": spec.security.read_only_root,
         **network_fields(spec.network),
     }
+    if spec.security.user_namespace:
+        # --userns=auto: podman picks a free range of the "containers" subordinate ids
+        body["userns"] = {"nsmode": "auto"}
+        body["idmappings"] = {"AutoUserNs": True, "AutoUserNsOpts": {"Size": USERNS_SIZE}}
     optional = {"work_dir": spec.workdir, "user": spec.user, "hostname": spec.hostname}
     body.update({key: value for key, value in optional.items() if value is not None})
     if spec.timeouts.container is not None:

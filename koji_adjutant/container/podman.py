@@ -19,6 +19,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,10 @@ from koji_adjutant.container.execution import (
     ExecFiles,
     ExecOutcome,
     LineStreamer,
+    MalformedStatus,
     wait_for_exit,
 )
+from koji_adjutant.container.idmap import IdMap, chown_tree
 from koji_adjutant.container.images import ImagePuller
 from koji_adjutant.container.manager import ContainerInfo, ContainerRef, ExecResult, LogSink
 from koji_adjutant.container.payload import create_payload, exec_payload
@@ -75,6 +78,18 @@ def full_filesystems(paths: Sequence[Path]) -> list[tuple[Path, int]]:
     return full
 
 
+@dataclass
+class _Tracked:
+    """What the manager keeps about one container it created."""
+
+    ids: IdMap
+    user: str | None = None
+    exec_default: float | None = None
+    container_timeout: float | None = None
+    deadline: float | None = None
+    writable: tuple[Path, ...] = ()
+
+
 class PodmanManager:
     """Task containers on the podman service at ``base_url`` (see ``ContainerManager``)."""
 
@@ -94,10 +109,7 @@ class PodmanManager:
         self.state_dir = Path(state_dir)
         self._api = PodmanApi(base_url, timeout=api_timeout, identity=identity)
         self._images = ImagePuller(self._api, pull_policy, pull_timeout)
-        self._deadlines: dict[str, float] = {}
-        self._exec_defaults: dict[str, float] = {}
-        self._container_timeouts: dict[str, float] = {}
-        self._writable: dict[str, tuple[Path, ...]] = {}
+        self._tracked: dict[str, _Tracked] = {}
 
     def close(self) -> None:
         """Release the connection pool (containers are left alone)."""
@@ -131,7 +143,7 @@ class PodmanManager:
         labels = build_labels(spec.task, host=self.host_label, instance_id=self.instance_id,
                               extra={**self.extra_labels, **spec.labels})
         control = self._control_dir(name)
-        control.mkdir(parents=True, mode=0o755)
+        control.mkdir(parents=True, mode=0o700)
         body = create_payload(spec, name=name, labels=labels,
                               extra_mounts=(Mount(control, CONTROL_TARGET),),
                               stop_timeout=int(self.stop_timeout))
@@ -146,17 +158,27 @@ class PodmanManager:
             shutil.rmtree(control, ignore_errors=True)
             raise
         ref = ContainerRef(answer["Id"], name, labels)
-        self._remember_timeouts(ref, spec)
-        # the build's own mounts first: a message about a full disk names those
-        self._writable[ref.id] = (*(m.source for m in spec.mounts if not m.read_only),
-                                  control)
+        try:
+            ids = IdMap.from_inspect(self.inspect(ref))
+            # only the container's root may open the exec control files
+            root = (ids.host_uid(0), ids.host_gid(0))
+            os.chown(control, *root)
+            for mount in spec.mounts:
+                if mount.hand_over:
+                    chown_tree(mount.source, *root)
+        except BaseException:
+            self.remove(ref)
+            raise
+        self._tracked[ref.id] = _Tracked(
+            ids, user=spec.user, exec_default=spec.timeouts.exec,
+            container_timeout=spec.timeouts.container,
+            # the build's own mounts first: a message about a full disk names those
+            writable=(*(m.source for m in spec.mounts if not m.read_only), control))
         return ref
 
-    def _remember_timeouts(self, ref: ContainerRef, spec: ContainerSpec) -> None:
-        if spec.timeouts.exec is not None:
-            self._exec_defaults[ref.id] = spec.timeouts.exec
-        if spec.timeouts.container is not None:
-            self._container_timeouts[ref.id] = spec.timeouts.container
+    def id_map(self, container: ContainerRef) -> IdMap:
+        """How the container's user and group ids map to host ids."""
+        return self._tracked[container.id].ids
 
     def start(self, container: ContainerRef) -> None:
         """Start ``container``; its whole-container deadline counts from now."""
@@ -167,9 +189,9 @@ class PodmanManager:
             raise ContainerCreateError(f"podman could not start the container: {exc.message}",
                                        container=container.name,
                                        hint=_create_hint(exc.message)) from exc
-        limit = self._container_timeouts.get(container.id)
-        if limit is not None:
-            self._deadlines[container.id] = time.monotonic() + limit
+        tracked = self._tracked.get(container.id)
+        if tracked is not None and tracked.container_timeout is not None:
+            tracked.deadline = time.monotonic() + tracked.container_timeout
 
     def inspect(self, container: ContainerRef | str) -> Mapping[str, Any]:
         """podman's inspect data of the container."""
@@ -216,9 +238,7 @@ class PodmanManager:
                                  container=_name(container),
                                  hint="remove it with 'podman rm -f' and check the podman "
                                       "service") from exc
-        for table in (self._deadlines, self._exec_defaults, self._container_timeouts,
-                      self._writable):
-            table.pop(ident, None)
+        self._tracked.pop(ident, None)
         # a bare string may be the name (then its control directory goes now) or the
         # id (then the next full sweep removes the directory)
         shutil.rmtree(self._control_dir(_name(container)), ignore_errors=True)
@@ -259,8 +279,10 @@ class PodmanManager:
             raise ExecFailed(f"the container has no control directory {control}",
                              container=container.name, command=argv,
                              hint="run commands only in containers this daemon created")
+        tracked = self._tracked.get(container.id)
+        ids = tracked.ids if tracked else IdMap.identity()
         try:
-            files = ExecFiles.create(control)
+            files = ExecFiles.create(control, (ids.host_uid(0), ids.host_gid(0)))
         except OSError as exc:
             self._raise_if_full(container, argv, exc)
             raise
@@ -268,12 +290,18 @@ class PodmanManager:
         began = time.monotonic()
         process: HostProcess | None = None
         try:
-            process = self._start_exec(container, files.wrapped(argv), argv,
-                                       user=user, workdir=workdir, env=env)
+            wrapped = files.wrapped(argv, user or (tracked.user if tracked else None))
+            process = self._start_exec(container, wrapped, argv, workdir=workdir, env=env)
             outcome = wait_for_exit(files, streamer, process,
                                     None if limit is None else began + limit)
             if outcome.timed_out:
                 stop_tree(process, self.stop_timeout)
+        except MalformedStatus as exc:
+            stop_tree(process, 0)
+            raise ExecFailed(f"the command's exit status could not be read ({exc}); the "
+                             f"build tampered with it or the container broke",
+                             container=container.name, command=argv,
+                             hint="treat the build as failed; see its log") from None
         except BaseException as exc:
             # the caller is going away (error in the sink, SIGTERM, ...): leave nothing running
             if process is not None:
@@ -293,17 +321,18 @@ class PodmanManager:
 
     def _effective_timeout(self, container: ContainerRef,
                            timeout: float | None) -> tuple[float | None, str]:
-        own = timeout if timeout is not None else self._exec_defaults.get(container.id)
-        deadline = self._deadlines.get(container.id)
+        tracked = self._tracked.get(container.id)
+        own = timeout if timeout is not None else (tracked and tracked.exec_default)
+        deadline = tracked.deadline if tracked else None
         if deadline is None:
             return own, "exec"
         left = max(0.0, deadline - time.monotonic())
         return (left, "container") if own is None or left < own else (own, "exec")
 
     def _start_exec(self, container: ContainerRef, wrapped: list[str], argv: list[str], *,
-                    user: str | None, workdir: str | None,
-                    env: Mapping[str, str] | None) -> HostProcess:
-        body = exec_payload(wrapped, user=user, workdir=workdir, env=env)
+                    workdir: str | None, env: Mapping[str, str] | None) -> HostProcess:
+        # the wrapper runs as the container's root; it drops to the wanted user itself
+        body = exec_payload(wrapped, user="0:0", workdir=workdir, env=env)
         try:
             exec_id = self._api.json("POST", f"/containers/{container.id}/exec", body=body)["Id"]
             # one POST starts the command: it is never retried, so it runs exactly once
@@ -335,7 +364,8 @@ class PodmanManager:
         """Raise ``DiskFull`` when a disk the container writes to has no space left."""
         if isinstance(cause, OSError) and cause.errno not in (errno.ENOSPC, errno.EDQUOT):
             return
-        paths = self._writable.get(container.id) or (self._control_dir(container.name),)
+        tracked = self._tracked.get(container.id)
+        paths = (tracked and tracked.writable) or (self._control_dir(container.name),)
         full = full_filesystems(paths)
         if not full and cause is None:
             return
@@ -356,7 +386,8 @@ class PodmanManager:
                 f"the command ran longer than {what} of {limit:.0f} s and was stopped",
                 container=container.name, command=argv, timeout=limit or 0.0, kind=kind,
                 hint="raise the timeout in the configuration or find why the build hangs")
-        deadline = self._deadlines.get(container.id)
+        tracked = self._tracked.get(container.id)
+        deadline = tracked.deadline if tracked else None
         if outcome.exit_code is None and deadline is not None and time.monotonic() >= deadline:
             raise ContainerTimeout(
                 "the container reached its deadline and was stopped while the command ran",

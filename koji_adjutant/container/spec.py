@@ -45,12 +45,16 @@ class Mount:
     """A bind mount of a host path into the container.
 
     ``selinux`` is ``None``, ``"z"`` (shared relabel) or ``"Z"`` (private relabel).
+    ``hand_over`` gives the whole source tree to the container's root (its host
+    ids in the container's user namespace, like podman's ``:U``): for scratch
+    directories the container writes, never for a site's shared directories.
     """
 
     source: Path
     target: str
     read_only: bool = False
     selinux: str | None = None
+    hand_over: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", Path(self.source))
@@ -93,12 +97,18 @@ class ResourceLimits:
 
 @dataclass(frozen=True)
 class Security:
-    """Privilege settings: capabilities, no-new-privileges and a read-only root."""
+    """Privilege settings: capabilities, no-new-privileges, a read-only root, user namespace.
+
+    ``user_namespace`` (the default) gives the container a user namespace of its
+    own (podman's ``--userns=auto``): its root and every other user in it are
+    unprivileged host ids that no other container and no host account has.
+    """
 
     cap_drop: tuple[str, ...] = ()
     cap_add: tuple[str, ...] = ()
     no_new_privileges: bool = True
     read_only_root: bool = False
+    user_namespace: bool = True
 
     def __post_init__(self) -> None:
         for name in ("cap_drop", "cap_add"):
@@ -176,6 +186,9 @@ class ContainerSpec:
         if not _NETWORK_NAME.match(self.network):
             raise ValueError(f"network {self.network!r}: use 'none', 'host', 'bridge' or a "
                              "podman network name")
+        if self.network == NETWORK_HOST and self.security.user_namespace:
+            raise ValueError("network 'host' needs the host's user namespace (podman cannot "
+                             "mount /sys otherwise): use 'bridge', or turn user_namespace off")
         reserved = [key for key in self.labels if key.startswith(LABEL_PREFIX)]
         if reserved:
             raise ValueError(f"labels {reserved} use the reserved prefix {LABEL_PREFIX}")

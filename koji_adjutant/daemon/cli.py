@@ -68,6 +68,7 @@ def run(argv: list[str] | None = None) -> int:
     koji.util.setup_rlimits(dict(options.rlimits), logger)
     try:
         startup.prepare_paths(options)
+        startup.check_user_namespaces()
         session = connect(options, force_lock=options.force_lock)
         tm = _make_manager(options, session)
     except startup.StartupError as exc:

@@ -1,8 +1,8 @@
 """Start-up checks and preparation of the host, each failure a one-line fix.
 
 Fatal: ``workdir`` cannot be created or written (``EX_CANTCREAT``), the podman
-API service does not answer (``EX_UNAVAILABLE``), a plugin cannot be loaded
-(``EX_CONFIG``).  Warnings only (kojid runs on without them too): ``topdir``
+API service does not answer (``EX_UNAVAILABLE``), a plugin cannot be loaded or
+podman has no subordinate ids for per-container user namespaces (``EX_CONFIG``).  Warnings only (kojid runs on without them too): ``topdir``
 not readable (repository tasks are then refused so another builder takes
 them) and too little free space (the host reports itself not ready).
 """
@@ -13,6 +13,7 @@ import os
 import koji
 import koji.plugin
 
+from koji_adjutant.container.idmap import subid_ranges_missing, user_namespace_fix
 from koji_adjutant.errors import EX_CANTCREAT, EX_CONFIG, AdjutantError
 
 logger = logging.getLogger("koji.build")
@@ -38,6 +39,13 @@ def prepare_paths(options) -> None:
     if not os.access(options.workdir, os.W_OK | os.X_OK):
         raise StartupError(f"workdir {options.workdir} is not writable by uid {os.getuid()}; "
                            f"fix its permissions or set workdir in kojid.conf", EX_CANTCREAT)
+
+
+def check_user_namespaces() -> None:
+    """Each build container needs its own user namespace: podman needs id ranges for it."""
+    missing = subid_ranges_missing()
+    if missing:
+        raise StartupError(user_namespace_fix(missing), EX_CONFIG)
 
 
 def warnings_for(options) -> list[str]:

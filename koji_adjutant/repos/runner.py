@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from koji_adjutant.buildroot.logs import TaskLogs
-from koji_adjutant.container import (ContainerManager, ContainerSpec, ExecResult, Mount,
-                                     Security, TaskIdentity, Timeouts, task_container)
+from koji_adjutant.container import (NETWORK_HOST, ContainerManager, ContainerSpec,
+                                     ExecResult, Mount, Security, TaskIdentity, Timeouts,
+                                     task_container)
 from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
 from koji_adjutant.errors import TaskFailed
 
@@ -47,13 +48,14 @@ class RepoContainerParams:
 
     def spec(self) -> ContainerSpec:
         mounts = [Mount(Path(self.topdir), self.topdir, read_only=True),
-                  Mount(self.outdir, str(self.outdir))]
+                  Mount(self.outdir, str(self.outdir), hand_over=True)]
         mounts += [Mount(Path(d), d, read_only=True) for d in self.read_only]
         return ContainerSpec(
             image=self.image, task=TaskIdentity(self.task_id, self.method),
             environment={"LANG": "C.UTF-8", "TMPDIR": str(self.outdir / "tmp")},
             workdir=str(self.outdir), mounts=tuple(mounts), network=self.network,
-            security=Security(cap_drop=("ALL",)), hostname="koji-createrepo",
+            security=Security(cap_drop=("ALL",), user_namespace=self.network != NETWORK_HOST),
+            hostname="koji-createrepo",
             timeouts=Timeouts(container=self.timeout))
 
 

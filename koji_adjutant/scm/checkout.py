@@ -21,6 +21,7 @@ from pathlib import Path
 import koji
 import koji.daemon
 
+from koji_adjutant.container.idmap import chown_tree
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.scm.url import redact
 
@@ -135,8 +136,5 @@ def resolved_source(scm: koji.daemon.SCM) -> dict[str, str]:
 
 
 def hand_over(scmdir: Path, uid: int, gid: int) -> None:
-    """chown the whole checkout to the build user, never following a symlink."""
-    os.chown(scmdir, uid, gid, follow_symlinks=False)
-    for root, dirs, files in os.walk(scmdir, followlinks=False):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+    """chown the whole checkout to the build user's host ids, never following a symlink."""
+    chown_tree(scmdir, uid, gid)

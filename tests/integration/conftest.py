@@ -111,7 +111,7 @@ def shared_container(podman_manager, test_image, tmp_path_factory) -> Iterator[C
     from koji_adjutant.container import Mount
     task_dir = tmp_path_factory.mktemp("task")
     spec = ContainerSpec(image=test_image, task=TaskIdentity(2, "shared"),
-                         mounts=(Mount(task_dir, "/task"),))
+                         mounts=(Mount(task_dir, "/task", hand_over=True),))
     container = podman_manager.create(spec)
     podman_manager.start(container)
     yield container

@@ -150,7 +150,7 @@ def tiny_tmpfs(tmp_path):
 
 def test_a_command_failing_on_a_full_mount_is_a_disk_full_error(podman_manager, running,
                                                                  make_spec, tiny_tmpfs):
-    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task"),)))
+    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task", hand_over=True),)))
     lines: list[str] = []
     with pytest.raises(DiskFull) as caught:
         podman_manager.exec(container, ["dd", "if=/dev/zero", "of=/task/hog", "bs=1M",
@@ -167,7 +167,7 @@ def test_a_command_failing_on_a_full_mount_is_a_disk_full_error(podman_manager, 
 
 def test_a_failing_command_with_room_left_is_not_a_disk_full_error(podman_manager, running,
                                                                    make_spec, tiny_tmpfs):
-    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task"),)))
+    container = running(make_spec(mounts=(Mount(tiny_tmpfs, "/task", hand_over=True),)))
     result = podman_manager.exec(container, ["sh", "-c", "exit 3"])
     assert result.exit_code == 3
     with pytest.raises(ExecFailed) as caught:

@@ -63,7 +63,8 @@ def test_network_none_cannot_reach_a_host_listener(podman_manager, running, host
 
 def test_network_host_reaches_a_host_listener(podman_manager, running, host_listener):
     port, accepted = host_listener
-    container = running(network="host")
+    # the host's network needs the host's user namespace too (see ContainerSpec)
+    container = running(network="host", security=Security(user_namespace=False))
     lines: list[str] = []
     result = podman_manager.exec(container, connect_script(port), log=lines.append, timeout=20)
     assert result.exit_code == 0 and lines == ["connected"]
@@ -113,7 +114,8 @@ def test_read_only_mounts_cannot_be_written_but_the_task_dir_can(podman_manager,
     repo.mkdir()
     task.mkdir()
     (repo / "repodata.xml").write_text("data\n")
-    container = running(mounts=(Mount(repo, "/repo", read_only=True), Mount(task, "/task")))
+    container = running(mounts=(Mount(repo, "/repo", read_only=True),
+                                Mount(task, "/task", hand_over=True)))
     lines: list[str] = []
     denied = podman_manager.exec(container, ["sh", "-c", "echo x > /repo/new"],
                                  log=lines.append)

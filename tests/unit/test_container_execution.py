@@ -6,6 +6,7 @@ it in a container; paths are those of a temporary control directory.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -13,9 +14,12 @@ import pytest
 
 from koji_adjutant.container.execution import (
     CONTROL_TARGET,
+    MAX_LINE,
+    STATUS_MAX,
     WRAPPER_SCRIPT,
     ExecFiles,
     LineStreamer,
+    MalformedStatus,
     wait_for_exit,
 )
 from koji_adjutant.container.proctree import HostProcess, stop_tree
@@ -44,15 +48,49 @@ def test_wrapper_records_output_and_status_without_reparsing_arguments(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_exec_files_are_writable_by_anyone(tmp_path):
-    files = ExecFiles.create(tmp_path)
-    assert files.host_log.stat().st_mode & 0o777 == 0o666
-    assert files.host_status.stat().st_mode & 0o777 == 0o666
+def test_exec_files_belong_to_the_containers_root_alone(tmp_path):
+    files = ExecFiles.create(tmp_path, (1000000, 1000000))
+    for path in (files.host_log, files.host_status):
+        info = path.stat()
+        assert info.st_mode & 0o777 == 0o600
+        assert (info.st_uid, info.st_gid) == (1000000, 1000000)
     assert files.exit_status() is None
     files.host_status.write_text("12")
     assert files.exit_status() is None  # incomplete until the newline
     files.host_status.write_text("12\n")
     assert files.exit_status() == 12
+
+
+@pytest.mark.parametrize("content", [b"0" * 40 + b"\n", b"9" * 400, b"256\n", b"-1\n",
+                                     b"x\n", b"\n", b"1 2\n"])
+def test_a_status_that_is_no_exit_status_is_refused(tmp_path, content):
+    files = ExecFiles.create(tmp_path)
+    files.host_status.write_bytes(content)
+    with pytest.raises(MalformedStatus):
+        files.exit_status()
+
+
+def test_a_huge_status_file_is_read_only_as_far_as_the_bound(tmp_path, monkeypatch):
+    files = ExecFiles.create(tmp_path)
+    with open(files.host_status, "wb") as out:
+        out.truncate(1 << 30)  # 1 GiB, sparse
+    sizes: list[int] = []
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: sizes.append(n) or real_read(fd, n))
+    with pytest.raises(MalformedStatus):
+        files.exit_status()
+    assert sizes and max(sizes) <= STATUS_MAX + 1
+
+
+def test_a_line_without_end_is_delivered_in_bounded_pieces(tmp_path):
+    log = tmp_path / "log"
+    log.write_bytes(b"x" * (3 * MAX_LINE + 5))
+    pieces: list[str] = []
+    streamer = LineStreamer(log, pieces.append)
+    streamer.pump()
+    assert [len(p) for p in pieces] == [MAX_LINE] * 3
+    streamer.finish()
+    assert len(pieces[-1]) == 5
 
 
 def test_streamer_keeps_partial_lines_until_complete(tmp_path):

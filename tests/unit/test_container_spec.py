@@ -92,7 +92,7 @@ def test_create_payload_maps_every_field():
                 limits=ResourceLimits(cpus=2, memory=2**30, pids=500,
                                       tmpfs=(Tmpfs("/tmp", 2**20),)),
                 security=Security(cap_drop=("net_raw",), cap_add=("SYS_PTRACE",),
-                                  read_only_root=True),
+                                  read_only_root=True, user_namespace=False),
                 labels={"site": "x"}, timeouts=Timeouts(container=86400))
     body = create_payload(made, name="n1", labels={"k": "v"},
                           extra_mounts=(Mount(Path("/ctl"), "/run/koji-adjutant"),),
@@ -105,11 +105,11 @@ def test_create_payload_maps_every_field():
     assert body["hostname"] == "br-5" and body["netns"] == {"nsmode": "host"}
     assert body["mounts"] == [
         {"type": "bind", "source": "/srv/task", "destination": "/task",
-         "options": ["rbind", "rw"]},
+         "options": ["rbind", "rw", "nosuid", "nodev"]},
         {"type": "bind", "source": "/srv/repo", "destination": "/repo",
-         "options": ["rbind", "ro", "z"]},
+         "options": ["rbind", "ro", "nosuid", "nodev", "z"]},
         {"type": "bind", "source": "/ctl", "destination": "/run/koji-adjutant",
-         "options": ["rbind", "rw"]},
+         "options": ["rbind", "rw", "nosuid", "nodev"]},
         {"type": "tmpfs", "source": "tmpfs", "destination": "/tmp",
          "options": ["size=1048576", "rw", "nosuid", "nodev"]},
     ]
@@ -129,6 +129,20 @@ def test_create_payload_defaults_and_named_network():
     assert create_payload(spec(), name="n", labels={})["netns"] == {"nsmode": "none"}
     bridge = create_payload(spec(network="bridge"), name="n", labels={})
     assert bridge["netns"] == {"nsmode": "bridge"} and "networks" not in bridge
+
+
+def test_the_host_network_needs_the_hosts_user_namespace():
+    with pytest.raises(ValueError, match="user namespace"):
+        spec(network="host")
+    assert spec(network="host", security=Security(user_namespace=False)).network == "host"
+
+
+def test_create_payload_asks_for_a_user_namespace_unless_told_not_to():
+    body = create_payload(spec(), name="n", labels={})
+    assert body["userns"] == {"nsmode": "auto"}
+    assert body["idmappings"] == {"AutoUserNs": True, "AutoUserNsOpts": {"Size": 65536}}
+    shared = create_payload(spec(security=Security(user_namespace=False)), name="n", labels={})
+    assert not {"userns", "idmappings"} & set(shared)
 
 
 def test_exec_payload_is_detached_without_stdin():
