@@ -4,14 +4,16 @@ A task process writes its logs into ``<workdir>/tasks/<id % 10000>/<id>/logs``
 and the koji library deletes that directory when the handler returns.  So the
 sampler keeps the last ``TAIL_BYTES`` of each log of every running task in a
 ``TailCache``; once a task has ended the cache is what is served.  Names are
-checked against ``NAME_RE`` (no separators, no ``..``) and only files directly
-in the task's own log directory are ever opened.
+checked against ``NAME_RE`` (no separators, no ``..``) and only regular files
+directly in the task's own log directory are ever opened: no symlink (to the
+file or to the directory) is followed and a FIFO or device is never read.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from collections import deque
 from pathlib import Path
@@ -24,6 +26,7 @@ MAX_LOGS_PER_TASK = 16
 # finished tasks whose log tails are kept (at most 1 MiB each)
 LOG_TASKS_KEPT = 20
 MAX_TAIL_LINES = 10_000
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 class BadLogName(ValueError):
@@ -45,30 +48,52 @@ def log_dir(workdir: str, task_id: int) -> Path:
 def list_logs(directory: Path) -> dict[str, int]:
     """Name -> size of the log files in ``directory`` (empty if it is gone)."""
     try:
-        entries = list(os.scandir(directory))
+        dir_fd = _open_dir(directory)
     except OSError:
         return {}
-    out = {}
-    for entry in entries:
-        if entry.is_file(follow_symlinks=False) and NAME_RE.fullmatch(entry.name) \
-                and not entry.name.endswith(".tmp"):
-            try:
-                out[entry.name] = entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
+    try:
+        entries = list(os.scandir(dir_fd))
+        out = {}
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and NAME_RE.fullmatch(entry.name) \
+                    and not entry.name.endswith(".tmp"):
+                try:
+                    out[entry.name] = entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+    finally:
+        os.close(dir_fd)
     return dict(sorted(out.items()))
 
 
 def read_tail(path: Path, limit: int = TAIL_BYTES) -> bytes | None:
-    """The last ``limit`` bytes of a regular file, or None if it cannot be read."""
+    """The last ``limit`` bytes of a regular file, or None if it is none or cannot be read.
+
+    Neither the file nor its directory is reached through a symlink, and the file
+    is opened without blocking and checked with ``fstat`` before it is read: a
+    FIFO planted among the logs would otherwise wait for a writer forever.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        dir_fd = _open_dir(path.parent)
     except OSError:
         return None
+    try:
+        fd = os.open(path.name, _READ_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
     with os.fdopen(fd, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        f.seek(max(0, size - limit))
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        f.seek(max(0, info.st_size - limit))
         return f.read(limit)
+
+
+def _open_dir(directory: Path) -> int:
+    """A descriptor of ``directory`` itself, never of what a symlink there points to."""
+    return os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
 def fetch_tail(url: str, limit: int = TAIL_BYTES, timeout: float = 10.0) -> bytes | None:
