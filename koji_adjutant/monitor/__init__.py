@@ -10,6 +10,7 @@ an unreachable status page must not stop a builder (operators see /healthz fail)
 from __future__ import annotations
 
 import logging
+import socket
 
 from koji_adjutant.daemon.containers import open_manager
 from koji_adjutant.monitor.server import ADDRESS_FILE, MonitorEndpoint
@@ -48,7 +49,9 @@ def open_monitoring(options, tm) -> Monitoring | None:
     containers = open_manager(options, tm.host_name, options.instance_id)
     monitor = Monitor(options, tm.host_name, tm.host_id, containers)
     try:
-        endpoint = MonitorEndpoint(monitor, adj.monitoring_bind, options.workdir)
+        # the names a non-loopback bind answers under (monitor.hosts)
+        endpoint = MonitorEndpoint(monitor, adj.monitoring_bind, options.workdir,
+                                   host_names=(tm.host_name or "", socket.gethostname()))
     except OSError as exc:
         logger.error("monitoring is off: cannot serve on %s: %s (set [adjutant] "
                      "monitoring_bind to a free address, or monitoring_enabled = false)",

@@ -3,29 +3,36 @@
 A stdlib ``ThreadingHTTPServer`` in daemon threads of the main process.
 Every request is a read-only ``GET`` (``HEAD`` too); answers are JSON except
 ``/metrics`` (Prometheus text), logs (plain text) and ``/`` (HTML).  A slow
-client holds only its own thread: sockets time out after ``CLIENT_TIMEOUT``
-seconds and at most ``MAX_CONNECTIONS`` are served at once (more get a 503).
+client holds only its own thread, for at most ``CLIENT_BUDGET`` seconds a
+request, and at most ``MAX_CONNECTIONS`` are served at once: when all are
+taken the longest-waiting one is shut down, and only when all are busy
+answering does a new one get a 503 (``monitor.connections``).  Only requests
+whose ``Host`` names this server are answered (``monitor.hosts``: DNS
+rebinding); others get 421, a missing or repeated ``Host`` 400.
 """
 
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import logging
 import os
 import re
 import socket
 import threading
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from koji_adjutant.monitor import documents
+from koji_adjutant.monitor.connections import BudgetSocketIO, ClientBudget, Slots
+from koji_adjutant.monitor.hosts import HostPolicy
 from koji_adjutant.monitor.page import PAGE
 from koji_adjutant.monitor.service import Monitor
 
 logger = logging.getLogger("koji.build.monitor")
 
-CLIENT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 64
 ADDRESS_FILE = "monitoring.address"
 _TASK = r"/api/v1/tasks/([^/]+)"
@@ -46,7 +53,6 @@ class MonitorHandler(http.server.BaseHTTPRequestHandler):
     """Answers one connection's requests (keep-alive) from ``server.monitor``."""
 
     protocol_version = "HTTP/1.1"
-    timeout = CLIENT_TIMEOUT
     # headers and body are separate writes: without this, keep-alive answers wait for
     # the client's delayed ACK (40 ms)
     disable_nagle_algorithm = True
@@ -56,6 +62,47 @@ class MonitorHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("monitor %s - %s", self.address_string(), format % args)
+
+    # -- the connection ------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Reads and writes of the connection draw on one ``ClientBudget`` per request."""
+        self.connection = self.request
+        if self.disable_nagle_algorithm:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+        self.budget = ClientBudget()
+        # answers are written unbuffered, as StreamRequestHandler does (wbufsize 0)
+        self.wfile = BudgetSocketIO(self.connection, self.budget)
+        self.rfile = io.BufferedReader(self.wfile)
+
+    def handle_one_request(self) -> None:
+        self.budget.renew()
+        self.server.slots.waiting(self.connection)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        """The request line and headers, answered only if ``Host`` names this server."""
+        parsed = super().parse_request()  # reads the headers: the connection still waits
+        self.server.slots.working(self.connection)
+        return parsed and self._host_is_ours()
+
+    def _host_is_ours(self) -> bool:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1:
+            self._refuse(400, "a request needs exactly one Host header")
+            return False
+        # an absolute request target names the server too (RFC 9112 section 3.2.2)
+        target = "" if self.path.startswith("/") else urlsplit(self.path).netloc
+        for value in (hosts[0], target):
+            if value and not self.server.hosts.allows(value):
+                self._refuse(421, f"{value[:100]!r} does not name this server; ask for "
+                             "the address it listens on")
+                return False
+        return True
+
+    def finish(self) -> None:
+        self.server.slots.working(self.connection)
+        super().finish()
 
     def do_HEAD(self) -> None:
         self.do_GET(head=True)
@@ -76,13 +123,18 @@ class MonitorHandler(http.server.BaseHTTPRequestHandler):
             self._json(404, {"error": str(exc)}, head)
 
     def _method_not_allowed(self) -> None:
-        self.send_response(405)
-        body = b'{"error": "read-only: only GET and HEAD are served"}'
-        self.send_header("Allow", "GET, HEAD")
-        # the request body is not read: the connection cannot carry another request
+        self._refuse(405, "read-only: only GET and HEAD are served", {"Allow": "GET, HEAD"})
+
+    def _refuse(self, code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        """An error answer that also closes the connection."""
+        self.send_response(code)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        # a request body is never read: the connection cannot carry another request
         self.send_header("Connection", "close")
         self.close_connection = True
-        self._finish(body, "application/json", False)
+        body = json.dumps({"error": message}).encode()
+        self._finish(body, "application/json", self.command == "HEAD")
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _method_not_allowed
 
@@ -149,14 +201,16 @@ class MonitorServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], monitor: Monitor):
+    def __init__(self, address: tuple[str, int], monitor: Monitor,
+                 host_names: Iterable[str] = ()):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.monitor = monitor
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.slots = Slots(MAX_CONNECTIONS)
+        self.hosts = HostPolicy(address[0], host_names)
         super().__init__(address, MonitorHandler)
 
     def process_request(self, request, client_address) -> None:
-        if not self._slots.acquire(blocking=False):
+        if not self.slots.acquire():
             _refuse_busy(request)
             self.shutdown_request(request)
             return
@@ -166,7 +220,12 @@ class MonitorServer(http.server.ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        # a client gone or shut down to make room: nothing the operator must act on
+        logger.debug("monitor %s: connection ended with an error", client_address[0],
+                     exc_info=True)
 
     @property
     def url(self) -> str:
@@ -194,9 +253,10 @@ def parse_bind(bind: str) -> tuple[str, int]:
 class MonitorEndpoint:
     """The bound server and its serving thread; ``close`` stops both."""
 
-    def __init__(self, monitor: Monitor, bind: str, workdir: str):
+    def __init__(self, monitor: Monitor, bind: str, workdir: str,
+                 host_names: Iterable[str] = ()):
         self.monitor = monitor
-        self.server = MonitorServer(parse_bind(bind), monitor)
+        self.server = MonitorServer(parse_bind(bind), monitor, host_names)
         self.address_file = os.path.join(workdir, ADDRESS_FILE)
         self._thread: threading.Thread | None = None
         # forked task processes must not keep the port open after the daemon is gone
