@@ -1,12 +1,13 @@
 """The ``[adjutant]`` section: what koji-adjutant adds to kojid's configuration.
 
 ``AdjutantOptions`` holds the podman connection, image and pull settings,
-container limits, network policy, monitoring, policy and image-cache knobs. The
+container and log limits, network policy, monitoring, policy and image-cache knobs. The
 dataclass defaults are the one defaults table; ``_PARSERS`` names the converter
 of every key whose annotation alone does not say how to read it. Values come
 from defaults, then the ``[adjutant]`` section, then environment variables
 ``KOJI_ADJUTANT_<KEY>`` (key upper-cased), which win. A non-loopback monitoring
 bind address is an error unless ``monitoring_allow_remote`` is true.
+Sizes (``memory``, ``log_limit``) are ints of bytes, read from ``4g``-style text.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ class AdjutantOptions:
     scm_network: bool = True
     build_network: bool = False
     network_mode: str = "bridge"
-    # Default resource limits of a buildroot container.
+    # Resource limits of each buildroot container (None: no limit) and of a task's logs.
     cpus: float | None = None
-    memory: str | None = None
-    pids: int | None = None
+    memory: int | None = 8 << 30  # bytes
+    pids: int | None = 4096
+    log_limit: int | None = 1 << 30  # bytes, all log files of one task together
     # Extra labels on everything the daemon creates.
     labels: Mapping[str, str] = field(default_factory=values.FrozenMapping)
     # Monitoring endpoint.
@@ -84,6 +86,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "cpus": _optional(values.to_positive_float),
     "memory": _optional(values.to_size),
     "pids": _optional(lambda text: values.to_int(text, minimum=1)),
+    "log_limit": _optional(values.to_size),
     "labels": values.to_labels,
     "monitoring_bind": values.to_bind,
     "policy_cache_ttl": values.to_int,

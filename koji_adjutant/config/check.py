@@ -16,7 +16,7 @@ from typing import TextIO
 
 from koji_adjutant.config import Config, load_config
 from koji_adjutant.config.cli import DEFAULT_CONFIG
-from koji_adjutant.config.values import render
+from koji_adjutant.config.values import render, render_size
 from koji_adjutant.errors import EX_CONFIG, EX_OK, ConfigError
 
 NAME = "check-config"
@@ -67,8 +67,8 @@ def summary_lines(config: Config) -> list[str]:
         f"image:         {a.default_image} (pull {a.pull_policy})",
         f"network:       scm checkout {_on(a.scm_network)}, build {_on(a.build_network)} "
         f"(mode {a.network_mode})",
-        f"limits:        cpus {render(a.cpus)}, memory {render(a.memory)}, "
-        f"pids {render(a.pids)}",
+        f"limits:        cpus {render(a.cpus)}, memory {_size(a.memory)}, "
+        f"pids {render(a.pids)}, logs {_size(a.log_limit)} per task",
         f"labels:        {render(a.labels)}",
         f"monitoring:    {a.monitoring_bind if a.monitoring_enabled else 'off'}",
         f"policy:        {_on(a.policy_enabled)} (cache {a.policy_cache_ttl}s)",
@@ -84,6 +84,10 @@ def auth_method(config: Config) -> str:
         return f"password for user {k.user}"
     principal = k.krb_principal or k.host_principal_format.replace("%s", socket.getfqdn())
     return f"Kerberos {principal} with keytab {k.keytab}"
+
+
+def _size(size: int | None) -> str:
+    return render(size) if size is None else render_size(size)
 
 
 def _on(flag: bool) -> str:

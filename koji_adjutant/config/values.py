@@ -26,7 +26,9 @@ BOOLEAN_WORDS = {
 PODMAN_URL_SCHEMES = ("unix", "http+unix", "ssh", "http+ssh", "tcp", "http")
 PULL_POLICIES = ("always", "if-not-present", "never")
 
-_SIZE_RE = re.compile(r"^[0-9]+[bkmg]?$", re.IGNORECASE)
+# digits, then a unit: k, m, g or t, optionally followed by "b" or "ib" (4g, 4G, 512MiB)
+_SIZE_RE = re.compile(r"^([0-9]+)(?:([kmgt])(?:i?b)?|b)?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
@@ -92,13 +94,27 @@ def to_positive_float(text: str) -> float:
     return value
 
 
-def to_size(text: str) -> str:
-    """A podman memory size: digits with an optional b/k/m/g suffix, e.g. ``4g``."""
-    value = text.strip().lower()
-    if not _SIZE_RE.match(value) or int(value.rstrip("bkmg")) == 0:
-        raise ValueError(f"expected a size such as 512m or 4g (digits, then b, k, m or g), "
-                         f"got {text!r}")
-    return value
+def to_size(text: str) -> int:
+    """A size in bytes: digits with an optional unit, e.g. ``4g``, ``4096m``, ``512MiB``.
+
+    Units are powers of 1024, as podman reads them: k, m, g, t, alone or followed
+    by ``b`` or ``ib`` (``4g``, ``4GB`` and ``4GiB`` are the same); no unit (or ``b``)
+    means bytes.
+    """
+    match = _SIZE_RE.match(text.strip())
+    size = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()] if match else 0
+    if size <= 0:
+        raise ValueError("expected a size such as 512m, 4g or 512MiB (digits, then k, m, g "
+                         f"or t; plain digits are bytes), greater than 0; got {text!r}")
+    return size
+
+
+def render_size(size: int) -> str:
+    """A byte count in the largest binary unit that divides it (``8 GiB``, ``1536 MiB``)."""
+    for unit, name in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
 
 
 def to_choice(text: str, choices: tuple[str, ...]) -> str:
