@@ -1,11 +1,14 @@
 """``koji-adjutant local build SOURCE`` and ``local reproduce TASK_ID``: the command line.
 
 ``register(subparsers)`` adds ``local`` with its two subcommands to the
-operator tool.  Both end in ``execute``: options, a scratch directory, a
-container manager (pinged first), the phases of ``runner.LocalBuilder``, the
-results and logs copied to the result directory, a summary.  Every failure is
-one line on stderr and an exit code, never a traceback; the containers are
-removed by the buildroots' scopes whatever happens.
+operator tool.  Both end in ``execute``: a scratch directory and a watchdog
+(leftovers.py, watchdog.py), options, a container manager (pinged first),
+the removal of what killed local runs left, the phases of
+``runner.LocalBuilder``, the results and logs copied to the result
+directory, a summary.  Every failure is one line on stderr and an exit code,
+never a traceback; the containers are removed by the buildroots' scopes
+whatever happens, and by the watchdog within seconds when the process is
+killed.
 
 Exit codes: 0 built; 1 the build failed (the message names the log to read);
 2 bad command line or SOURCE; 69 podman, the image or the hub unavailable;
@@ -15,11 +18,7 @@ Exit codes: 0 built; 1 the build failed (the message names the log to read);
 from __future__ import annotations
 
 import argparse
-import contextlib
-import socket
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from koji_adjutant.config import DEFAULT_CONFIG
@@ -29,7 +28,6 @@ from koji_adjutant.container.errors import (
     ImageError,
     RuntimeUnavailable,
 )
-from koji_adjutant.daemon.containers import open_manager
 from koji_adjutant.errors import (
     EX_CONFIG,
     EX_FAILURE,
@@ -39,6 +37,7 @@ from koji_adjutant.errors import (
     ConfigError,
     TaskFailed,
 )
+from koji_adjutant.local import leftovers
 from koji_adjutant.local import reproduce as reproducing
 from koji_adjutant.local.console import Console
 from koji_adjutant.local.options import local_options
@@ -156,8 +155,9 @@ PlanMaker = Callable[[object, Path], tuple[BuildPlan, Source]]
 def execute(args, console: Console, make_plan: PlanMaker) -> int:
     """Run a local build end to end; map every failure to its exit code."""
     try:
-        with _workdir() as workdir:
-            return _build(args, console, make_plan, workdir)
+        with leftovers.guarded_run(Path(WORK_ROOT), lambda workdir: _options(args, workdir)
+                                   ) as (run, options):
+            return _build(args, console, make_plan, run, options)
     except (BadSource, reproducing.BadTask) as exc:
         console.error(str(exc))
         return EX_USAGE
@@ -172,13 +172,18 @@ def execute(args, console: Console, make_plan: PlanMaker) -> int:
         return EX_INTERRUPTED
 
 
-def _build(args, console: Console, make_plan: PlanMaker, workdir: Path) -> int:
+def _options(args, workdir: Path):
     hub = getattr(args, "hub", None)
-    options = local_options(args.config, workdir=workdir, server=hub,
-                            topdir=getattr(args, "topdir", None),
-                            topurls=reproducing.topurls(args) if hub else ())
-    manager = _manager(options)
+    return local_options(args.config, workdir=workdir, server=hub,
+                         topdir=getattr(args, "topdir", None),
+                         topurls=reproducing.topurls(args) if hub else ())
+
+
+def _build(args, console: Console, make_plan: PlanMaker, run: leftovers.Run, options) -> int:
+    workdir = run.path
+    manager = _manager(options, run.run_id)
     try:
+        _sweep_leftovers(console, manager)
         plan, source = make_plan(options, workdir)
         builder = LocalBuilder(options, manager, workdir, console.echo)
         return _phases(args, console, builder, plan, source, workdir)
@@ -228,9 +233,8 @@ def _copy(path: Path, directory: Path) -> str:
     return str(target)
 
 
-def _manager(options) -> ContainerManager:
-    host = f"local-{socket.gethostname()}"
-    manager = open_manager(options, host, uuid.uuid4().hex[:12])
+def _manager(options, run_id: str) -> ContainerManager:
+    manager = leftovers.open_run_manager(options, run_id)
     try:
         manager.ping()
     except ContainerError as exc:
@@ -241,7 +245,13 @@ def _manager(options) -> ContainerManager:
     return manager
 
 
-@contextlib.contextmanager
-def _workdir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="koji-adjutant-local-", dir=WORK_ROOT) as path:
-        yield Path(path)
+def _sweep_leftovers(console: Console, manager: ContainerManager) -> None:
+    """Remove what earlier local runs that were killed left: containers, scratch space."""
+    try:
+        containers, directories = leftovers.sweep(manager, Path(WORK_ROOT))
+    except ContainerError as exc:
+        console.error(f"cannot remove the leftovers of earlier local builds: {exc}")
+        return
+    if containers or directories:
+        console.say(f"removed the leftovers of killed local builds: {len(containers)} "
+                    f"container(s), {len(directories)} scratch dir(s)")
