@@ -24,6 +24,7 @@ from koji_adjutant.container import (NETWORK_HOST, ContainerManager, ContainerSp
                                      ExecResult, Mount, Security, TaskIdentity, Timeouts,
                                      task_container)
 from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
+from koji_adjutant.container.idmap import chown_tree
 from koji_adjutant.errors import TaskFailed
 
 TAIL_LINES = 5
@@ -125,6 +126,7 @@ class RepoContainer:
     def run(self, argv: Sequence[str], log: str) -> ExecResult:
         """Run ``argv`` with its output in task log ``log``; the result, whatever the status."""
         self.logs.command(log, argv)
+        self._hand_over()
         with LogFileSink(self.logs, log) as sink:
             result = self.manager.exec(self.container, list(argv),
                                        workdir=str(self.params.outdir), log=sink, check=False)
@@ -143,8 +145,14 @@ class RepoContainer:
     def output(self, argv: Sequence[str]) -> str:
         """The output of a short query command (e.g. ``createrepo_c --version``)."""
         lines: list[str] = []
+        self._hand_over()
         self.manager.exec(self.container, list(argv), log=lines.append, check=False)
         return "\n".join(lines)
+
+    def _hand_over(self) -> None:
+        """Give what the host added to the output dir to the container's root."""
+        ids = self.manager.id_map(self.container)
+        chown_tree(self.params.outdir, ids.host_uid(0), ids.host_gid(0))
 
     def tail(self, log: str) -> str:
         """The error lines of a task log (else its last lines), joined for a message."""

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from koji_adjutant.container.idmap import IdMap
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.container import ExecResult
 from koji_adjutant.errors import TaskFailed
@@ -62,10 +63,14 @@ class ScriptedManager:
             log(line)
         return ExecResult("c1", tuple(argv), self.status, 1.234, len(self.output))
 
+    def id_map(self, container):
+        return IdMap.identity()  # the host's own ids: chown to root, which we are
+
 
 def scripted_box(tmp_path, output, status) -> RepoContainer:
     params = RepoContainerParams(image="i", task_id=1, method="createrepo", topdir="/k",
                                  outdir=tmp_path / "out")
+    params.outdir.mkdir()  # as __enter__ makes it
     box = RepoContainer(params, ScriptedManager(output, status),
                         TaskLogs(tmp_path / "logs", Recorder(), interval=0))
     box.container = object()  # as if entered
