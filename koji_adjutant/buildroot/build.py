@@ -4,27 +4,21 @@ Both steps follow kojid's (contract 3.4, 3.5, 4.5): the record goes BUILDING,
 the package list is updated afterwards whether the build worked or not, and
 a failure names the log to read.  The network is gone before rpmbuild runs,
 which runs as the unprivileged build user with the tag's macros and
-``rpm.env.*`` environment, under ``rpmbuild_timeout``.
+``rpm.env.*`` environment, under ``rpmbuild_timeout``.  Results are taken by
+``results.collect``: never through a link, RPMs only, each named as its
+header says, copied out where the build cannot reach them.
 """
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from koji_adjutant.buildroot import results
 from koji_adjutant.buildroot.buildroot import Buildroot
 from koji_adjutant.buildroot.environment import BUILD_USER, TOPDIR
+from koji_adjutant.buildroot.results import BuildResult
 from koji_adjutant.container.errors import ContainerTimeout
 from koji_adjutant.errors import TaskFailed
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """Files a build left in the buildroot's result directories (host paths)."""
-
-    srpms: tuple[Path, ...]
-    rpms: tuple[Path, ...]
-    other: tuple[Path, ...]
 
 
 def srpm_requires(br: Buildroot, srpm: str) -> list[str]:
@@ -89,18 +83,12 @@ def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
     _build_step(br, argv, what, what + ", exit status {status}")
 
 
-def _merge(*results: BuildResult) -> BuildResult:
-    return BuildResult(*(tuple(p for r in results for p in getattr(r, f))
-                         for f in ("srpms", "rpms", "other")))
-
-
-def _collect(directory: Path) -> BuildResult:
-    files = sorted(p for p in directory.rglob("*") if p.is_file()) if directory.is_dir() else []
-    return BuildResult(
-        srpms=tuple(p for p in files if p.name.endswith(".src.rpm")),
-        rpms=tuple(p for p in files if p.name.endswith(".rpm")
-                   and not p.name.endswith(".src.rpm")),
-        other=tuple(p for p in files if not p.name.endswith(".rpm")))
+def _one_srpm(br: Buildroot, topdir: str, after: str) -> Path:
+    """The one SRPM rpmbuild left in ``topdir``'s SRPMS (its checked copy)."""
+    srpms = results.collect(br.home, topdir, ("SRPMS",)).srpms
+    if len(srpms) != 1:
+        raise TaskFailed(f"expected one SRPM {after}, found {len(srpms)}")
+    return srpms[0]
 
 
 def rebuild(br: Buildroot, srpm: str, target_arch: str) -> BuildResult:
@@ -115,8 +103,7 @@ def rebuild(br: Buildroot, srpm: str, target_arch: str) -> BuildResult:
                       f"error building package (arch {target_arch})")
     finally:
         br.update_package_list()
-    root = br.host_path(TOPDIR)
-    return _merge(_collect(root / "SRPMS"), _collect(root / "RPMS"))
+    return results.collect(br.home, TOPDIR, ("SRPMS", "RPMS"))
 
 
 def rebuild_srpm(br: Buildroot, srpm: str) -> Path:
@@ -128,10 +115,7 @@ def rebuild_srpm(br: Buildroot, srpm: str) -> Path:
         spec = _unpack(br, srpm, topdir)
         _rpmbuild(br, ["rpmbuild", "--define", f"_topdir {topdir}", "-bs", "--nodeps",
                        "--target", "noarch", spec], "error rebuilding the SRPM")
-    result = _collect(br.host_path(topdir + "/SRPMS"))
-    if len(result.srpms) != 1:
-        raise TaskFailed(f"expected one SRPM after the rebuild, found {len(result.srpms)}")
-    return result.srpms[0]
+    return _one_srpm(br, topdir, "after the rebuild")
 
 
 def run_source_cmd(br: Buildroot, source_cmd: Sequence[str], workdir: str) -> None:
@@ -165,7 +149,4 @@ def build_srpm(br: Buildroot, spec: str, sources: str, source_cmd: Sequence[str]
                        "--define", f"_sourcedir {sources}",
                        "--define", f"_specdir {os.path.dirname(spec)}",
                        "-bs", "--nodeps", "--target", "noarch", spec], "error building srpm")
-    result = _collect(br.host_path(topdir + "/SRPMS"))
-    if len(result.srpms) != 1:
-        raise TaskFailed(f"expected one SRPM from rpmbuild -bs, found {len(result.srpms)}")
-    return result.srpms[0]
+    return _one_srpm(br, topdir, "from rpmbuild -bs")
