@@ -12,6 +12,10 @@ container is removed when the phase ends, failed or not:
 2. ``binaries``: a ``build`` buildroot rebuilds the SRPM for the arch with
    ``build.rebuild`` (as ``buildArch`` does).
 
+Either phase's results are the checked copies ``results.collect`` took out
+of the buildroot (regular files, named as their headers say), so only those
+names ever reach the output directory.
+
 Each phase's logs land in ``workdir/logs/<phase>/``, the same files a
 builder uploads.  What makes a build local or a reproduction is the
 ``BuildPlan``: the tag config (macros), repo, repositories and image policy.
@@ -38,7 +42,6 @@ from koji_adjutant.container import ContainerManager
 from koji_adjutant.local.repos import LocalRepos
 from koji_adjutant.local.sources import Source, copy_tree
 from koji_adjutant.policy import ImageChoice
-from koji_adjutant.tasks.rebuild_srpm import check_srpm_name
 
 Echo = Callable[[str, str], None]
 
@@ -120,11 +123,9 @@ class LocalBuilder:
             scmlib.hand_over(scmdir, BUILD_UID, BUILD_UID)
             spec = scmlib.find_spec(sourcedir)
             scmlib.check_spec(spec)
-            srpm = build.build_srpm(br, _inside(br, spec),
+            return build.build_srpm(br, _inside(br, spec),
                                     _inside(br, scmlib.sources_dir(sourcedir)), None,
                                     _inside(br, sourcedir))
-            check_srpm_name(srpm)
-            return srpm
 
     def _fetch(self, br: Buildroot, source: Source, scmdir: Path) -> Path:
         with br.logs.phase(f"checkout {scmlib.url.redact(source.location)}"):
@@ -143,18 +144,14 @@ class LocalBuilder:
             return sourcedir
 
     def binaries(self, plan: BuildPlan, srpm: Path, out: Path) -> list[Path]:
-        """Rebuild ``srpm`` for the plan's arch; its SRPM and RPMs copied into ``out``."""
+        """Rebuild ``srpm`` for the plan's arch; its SRPM and RPMs moved into ``out``."""
         arch = plan.arch
         br_arch = host_arch() if arch == "noarch" else arch
         with self.buildroot(plan, arch, "buildArch", br_arch, "build") as br:
             br.init()
             result = build.rebuild(br, br.stage(srpm), arch)
         out.mkdir(parents=True, exist_ok=True)
-        copied = []
-        for path in result.srpms + result.rpms:
-            shutil.copy2(path, out / path.name)
-            copied.append(out / path.name)
-        return copied
+        return [Path(shutil.move(p, out / p.name)) for p in result.srpms + result.rpms]
 
     def copy_logs(self, out: Path) -> list[Path]:
         """Every phase's log directory copied to ``out/logs/<phase>/``."""

@@ -3,6 +3,10 @@
 Contract 3.5.  Steps: repo, SRPM, weight from past build time, buildroot arch,
 buildroot set-up, rebuild, classification of the results, ``noarch_rpmdiff.json``,
 uploads.  Returns ``{rpms, srpms, logs, brootid}`` with relpaths under WORK.
+Nothing is uploaded before every result is checked: ``build.rebuild`` returns
+copies that ``results.collect`` took out of the buildroot (regular files,
+each named as its header says), and the kept SRPM is checked before any RPM
+goes up.
 """
 
 import json
@@ -40,8 +44,9 @@ class BuildArchTask(BuildrootTaskHandler):
         with self.buildroot(tag, repo, br_arch, "build") as br:
             br.init()
             result = build.rebuild(br, br.stage(srpm), arch)
+            kept = self._kept_srpm(result.srpms) if keep_srpm else []
             rpms = [self.upload_result(p) for p in result.rpms]
-            srpms = self._keep_srpm(result.srpms) if keep_srpm else []
+            srpms = [self.upload_result(p) for p in kept]
             logs = self._rpmdiff(result.rpms, br.logs) + self.upload_logs(br)
             return {"rpms": rpms, "srpms": srpms, "logs": logs, "brootid": br.id}
 
@@ -61,7 +66,8 @@ class BuildArchTask(BuildrootTaskHandler):
         return self.find_arch(arch, self.host_info(), tag,
                               preferred_arch=None if preferred == "noarch" else preferred)
 
-    def _keep_srpm(self, srpms) -> list[str]:
+    def _kept_srpm(self, srpms) -> list[Path]:
+        """The one SRPM, checked for the tags the build system sets."""
         if not srpms:
             raise TaskFailed("no srpm files found")
         if len(srpms) > 1:
@@ -70,7 +76,7 @@ class BuildArchTask(BuildrootTaskHandler):
         for tag in ("packager", "vendor", "distribution"):
             if not koji.get_header_field(header, tag):
                 raise TaskFailed(f"The build system failed to set the {tag} tag")
-        return [self.upload_result(srpms[0])]
+        return [srpms[0]]
 
     def _rpmdiff(self, rpms, logs) -> list[str]:
         """``noarch_rpmdiff.json`` for the hub's duplicate noarch check (contract 6)."""

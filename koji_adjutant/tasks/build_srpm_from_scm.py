@@ -6,7 +6,8 @@ when ``[adjutant] scm_network`` allows), the checkout on the host into the
 buildroot's directory between the ``preSCMCheckout``/``postSCMCheckout``
 callbacks, the resolved commit, the checkout handed to the build user, spec
 discovery and sanity check, ``source_cmd`` and ``rpmbuild -bs`` in the
-container, the name check, uploads.  Returns ``{srpm, logs, brootid, source}``.
+container, the SRPM taken out (``results.collect``: a regular file named as
+its header says), uploads.  Returns ``{srpm, logs, brootid, source}``.
 """
 
 import dataclasses
@@ -21,7 +22,6 @@ from koji_adjutant.buildroot.environment import BUILD_HOME, BUILD_UID
 from koji_adjutant.container import Mount
 from koji_adjutant.scm.url import redact
 from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
-from koji_adjutant.tasks.rebuild_srpm import check_srpm_name
 
 CREDENTIALS_MOUNT = "/credentials"
 
@@ -85,15 +85,13 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
         return sourcedir, source
 
     def _build(self, scm, br: Buildroot, sourcedir: Path) -> Path:
-        """Spec discovery and check, source_cmd, rpmbuild -bs; the checked SRPM."""
+        """Spec discovery and check, source_cmd, rpmbuild -bs; the SRPM's checked copy."""
         layout = self.options.support_rpm_source_layout
         spec = scmlib.find_spec(sourcedir, layout)
         scmlib.check_spec(spec)
         sources = scmlib.sources_dir(sourcedir, layout)
-        srpm = build.build_srpm(br, _in_container(br, spec), _in_container(br, sources),
+        return build.build_srpm(br, _in_container(br, spec), _in_container(br, sources),
                                 scm.source_cmd, _in_container(br, sourcedir))
-        check_srpm_name(srpm)
-        return srpm
 
 
 def _in_container(br: Buildroot, path: Path) -> str:
