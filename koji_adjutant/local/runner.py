@@ -35,7 +35,7 @@ import koji
 from koji_adjutant import scm as scmlib
 from koji_adjutant.buildroot import build
 from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
-from koji_adjutant.buildroot.environment import BUILD_HOME, BUILD_UID, BuildEnvironment
+from koji_adjutant.buildroot.environment import BUILD_HOME, BuildEnvironment
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.buildroot.record import LocalRecord
 from koji_adjutant.container import ContainerManager
@@ -120,7 +120,7 @@ class LocalBuilder:
             br.init()
             scmdir = br.home / "scmroot"
             sourcedir = self._fetch(br, source, scmdir)
-            scmlib.hand_over(scmdir, BUILD_UID, BUILD_UID)
+            scmlib.hand_over(scmdir, *br.build_ids())
             spec = scmlib.find_spec(sourcedir)
             scmlib.check_spec(spec)
             return build.build_srpm(br, _inside(br, spec),

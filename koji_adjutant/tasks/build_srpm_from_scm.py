@@ -18,7 +18,7 @@ import koji
 from koji_adjutant import scm as scmlib
 from koji_adjutant.buildroot import build
 from koji_adjutant.buildroot.buildroot import Buildroot
-from koji_adjutant.buildroot.environment import BUILD_HOME, BUILD_UID
+from koji_adjutant.buildroot.environment import BUILD_HOME
 from koji_adjutant.container import Mount
 from koji_adjutant.scm.url import redact
 from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
@@ -81,7 +81,7 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
                            scratch=scratch, srcdir=str(sourcedir), buildroot=br)
         source = scmlib.resolved_source(scm)
         br.logs.append("build.log", f"checked out {source['source']}\n")
-        scmlib.hand_over(scmdir, BUILD_UID, BUILD_UID)
+        scmlib.hand_over(scmdir, *br.build_ids())
         return sourcedir, source
 
     def _build(self, scm, br: Buildroot, sourcedir: Path) -> Path:
