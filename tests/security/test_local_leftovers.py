@@ -5,7 +5,8 @@ closes the terminal; before, its container lived on until its deadline
 (``rpmbuild_timeout`` + one hour, about 25 hours) with its scratch directory.
 Every test runs the venv's ``koji-adjutant local build`` as a subprocess with
 real podman and the test image, on SRPMs whose ``%build`` sleeps, and kills
-it with SIGKILL while rpmbuild runs.  A run's scratch directory is found by
+it while rpmbuild runs: with SIGKILL, or with the SIGHUP a closed terminal
+sends to the job's process group.  A run's scratch directory is found by
 its build log (which names the test's own package), and its containers by
 their bind mounts from that directory, so the tests find them whatever the
 code names or labels them.
@@ -107,7 +108,8 @@ class Runs:
         with open(self.log(len(self.procs)), "w") as out:
             proc = subprocess.Popen([TOOL, "local", "build", str(srpm), "-c", NO_CONFIG,
                                      "--resultdir", str(resultdir)],
-                                    stdout=out, stderr=subprocess.STDOUT)
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # as a shell's job
         self.procs.append(proc)
         return proc
 
@@ -172,7 +174,14 @@ def quick_build(rpm_factory, tmp_path: Path, runs: Runs) -> tuple[int, str, list
     return proc.returncode, runs.log(len(runs.procs) - 1).read_text(), sorted(seen)
 
 
-def test_a_killed_build_leaves_no_container_and_no_scratch_dir(rpm_factory, runs, tmp_path):
+def hang_up(proc: subprocess.Popen) -> None:
+    """What closing the terminal does: SIGHUP to the job's whole process group."""
+    os.killpg(proc.pid, signal.SIGHUP)
+
+
+@pytest.mark.parametrize("kill", [subprocess.Popen.kill, hang_up], ids=["SIGKILL", "SIGHUP"])
+def test_a_killed_build_leaves_no_container_and_no_scratch_dir(kill, rpm_factory, runs,
+                                                               tmp_path):
     name, srpm = sleeping_srpm(rpm_factory, 600)
     resultdir = tmp_path / "results"
     resultdir.mkdir()
@@ -181,7 +190,7 @@ def test_a_killed_build_leaves_no_container_and_no_scratch_dir(rpm_factory, runs
     scratch = runs.in_rpmbuild(name, proc)
     assert containers_using(scratch)  # rpmbuild runs in it now
 
-    proc.kill()
+    kill(proc)
     proc.wait()
     wait_until(lambda: not containers_using(scratch) and not scratch.exists(), GRACE,
                "the killed build's container and scratch directory to go")
