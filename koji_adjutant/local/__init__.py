@@ -7,7 +7,9 @@ subcommands and exit codes), ``sources`` (what SOURCE is), ``options`` (the
 daemon's options without a hub, the default image), ``repos`` (``--repo``
 URLs as the buildroot's repositories), ``runner`` (the phases, through
 ``Buildroot`` and ``buildroot.build``), ``reproduce`` (a task as a plan),
-``console`` (progress and summary).
+``console`` (progress and summary), ``leftovers`` (a run's scratch directory,
+its lock, the start-up sweep of dead runs' containers and directories) and
+``watchdog`` (the process that cleans up after a run that was killed).
 """
 
 from koji_adjutant.local.cli import register
