@@ -4,6 +4,8 @@ Every error a handler can raise says what the hub should do with the task:
 
 * ``TaskFailed`` (a ``koji.BuildError``): fail the task with a short message a
   packager understands; ``runTask`` sends ``str(exc)`` as the fault string.
+  ``LogLimitExceeded`` is the one a log sink raises to stop a command that
+  printed past ``log_limit``.
 * ``koji.tasks.RefuseTask`` (from the koji library): give the task back so that
   another builder takes it.
 * ``RetryLater``: a transient condition (hub or podman unreachable); the daemon
@@ -60,3 +62,7 @@ class TaskFailed(AdjutantError):
 
 class RetryLater(AdjutantError):
     """A transient condition: nothing was lost, the same work can be tried again."""
+
+
+class LogLimitExceeded(TaskFailed):
+    """A command printed more than a task's logs may hold (``log_limit``); it was stopped."""
