@@ -60,6 +60,7 @@ from koji_adjutant.container.spec import (
 DEFAULT_SOCKET = "unix:///run/podman/podman.sock"
 DEFAULT_STATE_DIR = Path("/var/lib/koji-adjutant/containers")
 PID_WAIT = 5.0
+REMOVE_ATTEMPTS = 4
 # A filesystem with less free space than this (for unprivileged writers) counts as full.
 FULL_BELOW = 1024 * 1024
 
@@ -230,9 +231,7 @@ class PodmanManager:
         """Kill and remove the container and its control directory at once."""
         ident = _ident(container)
         try:
-            self._api.request("DELETE", f"/containers/{ident}",
-                              params={"force": "true", "v": "true", "timeout": 0},
-                              timeout=self.stop_timeout + 30, ok=(404,))
+            self._delete(ident)
         except ApiFailure as exc:
             raise ContainerError(f"cannot remove the container: {exc.message}",
                                  container=_name(container),
@@ -242,6 +241,20 @@ class PodmanManager:
         # a bare string may be the name (then its control directory goes now) or the
         # id (then the next full sweep removes the directory)
         shutil.rmtree(self._control_dir(_name(container)), ignore_errors=True)
+
+    def _delete(self, ident: str) -> None:
+        # podman 4.3 sometimes finds the container's shm mount still busy for a moment
+        # after its processes were killed; a second attempt then removes it
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                self._api.request("DELETE", f"/containers/{ident}",
+                                  params={"force": "true", "v": "true", "timeout": 0},
+                                  timeout=self.stop_timeout + 30, ok=(404,))
+                return
+            except ApiFailure as exc:
+                if "resource busy" not in exc.message or attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         """This host's containers carrying all of ``labels``, running or not."""
