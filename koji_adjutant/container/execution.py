@@ -128,6 +128,7 @@ class LineStreamer:
         self._file = open(path, "rb")  # noqa: SIM115 - closed by finish()
         self._partial = b""
         self._deliver = _deliverer(sink)
+        self._write = getattr(sink, "write", None)  # a file takes many lines at once
         # a sink may ask to be called on every poll, output or not (e.g. to flush uploads)
         self._tick = getattr(sink, "tick", None)
         self.lines = 0
@@ -137,6 +138,9 @@ class LineStreamer:
         got = False
         while chunk := self._file.read(READ_CHUNK):
             got = True
+            if self._write is not None:
+                self._pass_on(self._partial + chunk)
+                continue
             *lines, self._partial = (self._partial + chunk).split(b"\n")
             while len(self._partial) > MAX_LINE:  # no line may grow without bound
                 lines.append(self._partial[:MAX_LINE])
@@ -148,14 +152,26 @@ class LineStreamer:
             self._tick()
         return got
 
+    def _pass_on(self, data: bytes) -> None:
+        end = data.rfind(b"\n") + 1
+        whole, self._partial = data[:end], data[end:]
+        while len(self._partial) > MAX_LINE:  # no line may grow without bound
+            whole += self._partial[:MAX_LINE] + b"\n"
+            self._partial = self._partial[MAX_LINE:]
+        if whole:
+            self._write(whole)
+            self.lines += whole.count(b"\n")
+
     def finish(self) -> None:
         """Deliver what is left (a last line without newline) and close the file."""
-        self.pump()
-        if self._partial:
-            self._deliver(self._partial)
-            self.lines += 1
-            self._partial = b""
-        self._file.close()
+        try:
+            self.pump()
+            if self._partial:
+                self._deliver(self._partial)
+                self.lines += 1
+                self._partial = b""
+        finally:
+            self._file.close()  # also when the sink refuses more (a log limit)
 
 
 def _deliverer(sink: LogSink | None) -> Callable[[bytes], None]:

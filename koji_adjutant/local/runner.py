@@ -108,7 +108,7 @@ class LocalBuilder:
                                  image=plan.images(method, br_arch))
         logdir = self.workdir / "logs" / phase
         self.log_dirs.append(logdir)
-        logs = TaskLogs(logdir, None, echo=self.echo)
+        logs = TaskLogs(logdir, None, echo=self.echo, limit=self.options.adjutant.log_limit)
         return Buildroot(params, options=self.options, manager=self.manager,
                          record=LocalRecord(), logs=logs, workdir=self.workdir / f"br-{phase}")
 

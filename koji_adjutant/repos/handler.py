@@ -48,7 +48,8 @@ class RepoTaskHandler(BaseTaskHandler):
     def task_logs(self) -> TaskLogs:
         if not hasattr(self, "_logs"):
             self._logs = TaskLogs(Path(self.workdir) / "logs",
-                                  HubLogUploader(self.session, self.getUploadDir()))
+                                  HubLogUploader(self.session, self.getUploadDir()),
+                                  limit=self.options.adjutant.log_limit)
         return self._logs
 
     def repo_container(self, tag_id: int, event: int | None, arch: str, outdir: Path, *,

@@ -85,7 +85,8 @@ class BuildrootTaskHandler(BaseTaskHandler):
             external_repos=self._external_repos(tag_config["id"], event))
         manager = open_task_manager(self.options, self.host_info()["name"], self.id)
         logs = TaskLogs(Path(self.workdir) / "logs",
-                        HubLogUploader(self.session, self.getUploadDir()))
+                        HubLogUploader(self.session, self.getUploadDir()),
+                        limit=self.options.adjutant.log_limit)
         logs.append("build.log", f"To reproduce this build locally: "
                                  f"{reproduce_command(self.id, self.options.server)}\n")
         return Buildroot(params, options=self.options, manager=manager,

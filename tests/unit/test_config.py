@@ -235,7 +235,7 @@ def test_environment_overrides_adjutant_section(conf):
                                  "KOJI_ADJUTANT_LABELS": "site=ams, team=rel"})
     a = config.adjutant
     assert (a.pull_policy, a.cpus, a.memory, a.scm_network, a.build_network) == (
-        "never", 2.0, "4g", False, True)
+        "never", 2.0, 4 << 30, False, True)
     assert dict(a.labels) == {"site": "ams", "team": "rel"}
     assert config.warnings == ()
 
