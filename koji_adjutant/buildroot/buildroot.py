@@ -291,8 +291,7 @@ class Buildroot:
             self.logs.command(log, argv, user)
             sink = self.logs.sink(log)
         home = ROOT_HOME if as_root else BUILD_HOME
-        return self.manager.exec(self.container, list(argv), user=user,
-                                 workdir=ROOT_HOME if as_root else BUILD_HOME,
+        return self.manager.exec(self.container, list(argv), user=user, workdir=home,
                                  env={**(env or {}), "HOME": home}, timeout=timeout,
                                  log=sink, check=check)
 
@@ -315,12 +314,6 @@ class Buildroot:
         target.write_bytes(Path(source).read_bytes())
         return f"{BUILD_HOME}/{subdir}/{source.name}"
 
-    def host_path(self, container_path: str) -> Path:
-        """The host path of a file under the build home."""
-        relative = os.path.relpath(container_path, BUILD_HOME)
-        if relative.startswith(".."):
-            raise ValueError(f"{container_path} is not under {BUILD_HOME}")
-        return self.home / relative
 
 
 

@@ -49,7 +49,7 @@ class RepoContainerParams:
 
     def spec(self) -> ContainerSpec:
         mounts = [Mount(Path(self.topdir), self.topdir, read_only=True),
-                  Mount(self.outdir, str(self.outdir), hand_over=True)]
+                  Mount(self.outdir, str(self.outdir))]  # handed over before each command
         mounts += [Mount(Path(d), d, read_only=True) for d in self.read_only]
         return ContainerSpec(
             image=self.image, task=TaskIdentity(self.task_id, self.method),
