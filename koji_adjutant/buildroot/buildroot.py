@@ -16,11 +16,13 @@ import contextlib
 import logging
 import os
 import shlex
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from koji_adjutant.buildroot import packages
+from koji_adjutant.buildroot.prefetch import MARK, PREFETCH_DIR, Prefetch
 from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
                                                   MACROS_FILE, TOPDIR, BuildEnvironment)
 from koji_adjutant.buildroot.logs import TaskLogs
@@ -82,6 +84,8 @@ class Buildroot:
         self._stack = contextlib.ExitStack()
         # set when code of the package first runs: from then on nothing runs as root
         self.untrusted = False
+        self._origins: dict[str, str] | None = None
+        self._prefetch: Prefetch | None = None
 
     # -- scope ---------------------------------------------------------------
 
@@ -119,6 +123,8 @@ class Buildroot:
         mounts = [Mount(self.home, BUILD_HOME, hand_over=True)]
         mounts.extend(self.params.repo.mounts())
         mounts.extend(self.params.mounts)
+        if self._prefetch is not None:
+            mounts.append(Mount(self._prefetch.host_dir, PREFETCH_DIR, read_only=True))
         memory = None if adj.memory is None else int(adj.memory)
         return ContainerSpec(
             image=self.params.image.image,
@@ -135,6 +141,7 @@ class Buildroot:
 
     def _start_container(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        self._plan_prefetch()
         spec = self._spec()
         self.logs.write("mock_config.log", self._describe(spec))
         with self.logs.phase(f"start container from {spec.image}"):
@@ -160,6 +167,9 @@ class Buildroot:
                  f"repository access: {'koji volume' if self.params.repo.via_volume else 'network'}",
                  f"network before the build: {self._network or 'none'}",
                  f"network during build: {self._network if self._keep_network else 'none'}",
+                 "packages of external repos: " + (
+                     f"downloaded by the builder into {PREFETCH_DIR} (read-only)"
+                     if self._prefetch else "none in the repo"),
                  f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
                  f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",
                  f"capabilities: {' '.join(spec.security.cap_add)}",
@@ -169,6 +179,26 @@ class Buildroot:
         if env.env:
             lines += ["# environment"] + [f"{k}={v}" for k, v in env.env.items()]
         return "\n".join(lines) + "\n"
+
+    def origins(self) -> dict[str, str]:
+        """The repo's pkgorigins (N-V-R.A -> origin URL); empty without external repos."""
+        if self._origins is None:
+            self._origins = packages.parse_pkgorigins(self.params.repo.pkgorigins() or "")
+        return self._origins
+
+    def _plan_prefetch(self) -> None:
+        """Packages of external repos come through the daemon (module prefetch)."""
+        if not Prefetch.needed(self.origins()):
+            return
+        host_dir = self.home.with_name(self.home.name + "-prefetch")
+        shutil.rmtree(host_dir, ignore_errors=True)
+        host_dir.mkdir(mode=0o755, parents=True)
+        self._stack.callback(shutil.rmtree, host_dir, ignore_errors=True)
+        repo = self.params.repo
+        self._prefetch = Prefetch(host_dir, self.origins(), self.params.external_repos,
+                                  self.params.env.br_arch,
+                                  () if repo.via_volume else repo.baseurls,
+                                  self.params.image.image, proxy=self.params.env.proxy)
 
     def build_ids(self) -> tuple[int, int]:
         """The host uid and gid of the build user of this buildroot's container."""
@@ -224,13 +254,30 @@ class Buildroot:
     def dnf_install(self, specs: Sequence[str], what: str) -> None:
         if self._network is None and not self.params.repo.via_volume:
             raise TaskFailed("the buildroot's network is already gone; cannot install")
-        argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs]
+        local = self._prefetched(specs)
+        argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs,
+                *local]
         self._rpms = None
         result = self.run(argv, log="root.log", check=False)
         if result.exit_code != 0:
             raise TaskFailed(f"could not install {what} in buildroot {self.name} "
                              f"(dnf exit status {result.exit_code}); see root.log")
         self._query_rpms()  # now, while nothing of the package has run yet
+
+    def _prefetched(self, specs: Sequence[str]) -> list[str]:
+        """The external repos' packages of ``dnf install specs``, downloaded (container paths)."""
+        if self._prefetch is None:
+            return []
+        lines: list[str] = []
+        with self.logs.phase("download the packages of external repos"):
+            self.logs.command("root.log", ["python3", "-c", "<resolve the install>", DNF_CONF,
+                                           *specs], None)
+            result = self.run(self._prefetch.resolver(DNF_CONF, specs), log=lines.append,
+                              check=False)
+            self.logs.append("root.log", "".join(
+                line.rstrip("\n") + "\n" for line in lines if not line.startswith(MARK)))
+            return self._prefetch.files(lines, result.exit_code,
+                                        lambda text: self.logs.append("root.log", text))
 
     # -- package lists -------------------------------------------------------
 
@@ -253,9 +300,7 @@ class Buildroot:
         from_koji = [r for r in installed if r.nvra not in image_nvras]
         rpmlist = packages.parse_rpmlist(
             self.params.repo.read(f"{self.params.env.br_arch}/rpmlist.jsonl") or "")
-        origins = None
-        if self.params.external_repos:
-            origins = packages.parse_pkgorigins(self.params.repo.pkgorigins() or "")
+        origins = self.origins() if self.params.external_repos else None
         entries = packages.koji_entries(from_koji, rpmlist, origins,
                                         self.params.external_repos, self.params.env.br_arch)
         external = self.params.image.external_repo

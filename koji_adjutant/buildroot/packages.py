@@ -94,8 +94,9 @@ class ExternalRepo:
     url: str
 
 
-def _origin_repo(origin: str, externals: Iterable[ExternalRepo], arch: str
+def origin_repo(origin: str, externals: Iterable[ExternalRepo], arch: str
                  ) -> ExternalRepo | None:
+    """The external repo whose URL (``$arch`` expanded) is ``origin``, if any."""
     for repo in externals:
         if origin.rstrip("/") == repo.url.replace("$arch", arch).rstrip("/"):
             return repo
@@ -113,7 +114,7 @@ def koji_entries(rpms: Iterable[InstalledRpm], rpmlist: Mapping[str, dict],
         origin = origins.get(rpm.nvra) if origins else None
         if origins is not None and externals and origin is None:
             raise TaskFailed(f"No origin for {rpm.nvra} in the repo's pkgorigins")
-        ext = _origin_repo(origin, externals, arch) if origin else None
+        ext = origin_repo(origin, externals, arch) if origin else None
         if ext is not None:
             entry.update(external_repo=ext.name, location=ext.id)
         elif rpm.nvra in rpmlist:

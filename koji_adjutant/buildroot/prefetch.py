@@ -1,0 +1,327 @@
+"""Packages of external repos, downloaded by the daemon: a buildroot never needs a network.
+
+A koji repo that merges external repos (``mergerepo_c --koji``) lists their
+packages under the external repo's own URL (``xml:base``) and names each
+package's origin in ``pkgorigins``.  The buildroot container has no network
+while it installs (the koji repo is on the read-only koji volume), so before
+each ``dnf install`` of a buildroot whose repo has such origins:
+
+1. the image's own dnf resolves the transaction in the container, offline
+   (``RESOLVE_SCRIPT``, as root, before any code of the package runs): every
+   package it would install, with its URL, checksum and size;
+2. ``plan`` picks the packages that must come over HTTP from an external repo.
+   Each URL must lie under the origin that ``pkgorigins`` gives that package,
+   or the task fails: the daemon fetches nothing else.  Packages of the koji
+   repo stay where dnf reads them (the volume, or the hub's topurl);
+3. ``Downloader`` fetches each one on the host: no more bytes than the
+   metadata's size, checked against the metadata's checksum, written whole or
+   not at all, into a directory the container sees read-only (``PREFETCH_DIR``);
+4. dnf installs the same specs plus those files, still without a network.
+
+A repo that cannot be reached fails the task with one line naming the repo,
+its URL and the package (``DownloadFailed``).  ADR 0014 has the reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from koji_adjutant.buildroot.packages import ExternalRepo, origin_repo
+from koji_adjutant.errors import TaskFailed
+
+PREFETCH_DIR = "/var/cache/koji-adjutant/prefetch"
+MARK = "PREFETCH "
+NO_API = "PREFETCH-NO-DNF-API"
+UNRESOLVED = "PREFETCH-UNRESOLVED "
+HTTP_SCHEMES = ("http", "https")
+FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~^-]*\.rpm")
+CHUNK = 1 << 20
+# createrepo's old name for sha1
+DIGESTS = {"sha": "sha1", "sha1": "sha1", "sha224": "sha224", "sha256": "sha256",
+           "sha384": "sha384", "sha512": "sha512", "md5": "md5"}
+
+# Run in the container as ``python3 -c RESOLVE_SCRIPT <dnf.conf> <spec>...``: what
+# ``dnf install <spec>...`` would install, one JSON object per line after MARK.
+RESOLVE_SCRIPT = r"""
+import json, sys
+try:
+    import dnf
+except ImportError:
+    print("PREFETCH-NO-DNF-API", flush=True)
+    sys.exit(0)
+base = dnf.Base()
+base.conf.config_file_path = sys.argv[1]
+base.conf.read()
+base.read_all_repos()
+try:
+    base.fill_sack(load_system_repo=True)
+    base.install_specs(sys.argv[2:])
+    base.resolve()
+except dnf.exceptions.Error as exc:
+    print("PREFETCH-UNRESOLVED " + json.dumps(str(exc)), flush=True)
+    sys.exit(0)
+for pkg in base.transaction.install_set:
+    kind, digest = pkg.returnIdSum()
+    print("PREFETCH " + json.dumps({
+        "nvra": "%s-%s-%s.%s" % (pkg.name, pkg.version, pkg.release, pkg.arch),
+        "url": pkg.remote_location(), "checksum_type": kind, "checksum": digest,
+        "size": pkg.downloadsize}), flush=True)
+"""
+
+
+class DownloadFailed(TaskFailed):
+    """A package of an external repo could not be fetched (one line for the packager)."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One package of the resolved transaction, as the container's dnf describes it."""
+
+    nvra: str
+    url: str
+    checksum_type: str
+    checksum: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolver's answer: the packages, or why there are none."""
+
+    packages: tuple[Wanted, ...] = ()
+    no_api: bool = False
+    unresolved: str | None = None   # dnf's own message; the install itself reports it
+
+
+def parse(lines: Iterable[str]) -> Resolution:
+    """Read the resolver's output; other lines (warnings) are ignored."""
+    wanted = []
+    for line in lines:
+        line = line.rstrip("\n")
+        if line == NO_API:
+            return Resolution(no_api=True)
+        if line.startswith(UNRESOLVED):
+            return Resolution(unresolved=str(json.loads(line[len(UNRESOLVED):])))
+        if line.startswith(MARK):
+            wanted.append(_wanted(json.loads(line[len(MARK):])))
+    return Resolution(tuple(wanted))
+
+
+def _wanted(data: dict) -> Wanted:
+    try:
+        item = Wanted(str(data["nvra"]), str(data["url"] or ""), str(data["checksum_type"]),
+                      str(data["checksum"]).lower(), int(data["size"] or 0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TaskFailed(f"unexpected output of the install resolver: {data!r}") from exc
+    return item
+
+
+@dataclass(frozen=True)
+class Download:
+    """A package to fetch from an external repo, and the file it becomes."""
+
+    package: Wanted
+    repo: str | None  # the external repo's name (None when the task knows no names)
+    origin: str       # the external repo's URL, as pkgorigins gives it
+    filename: str
+
+    def failure(self, reason: str) -> DownloadFailed:
+        name = f" {self.repo}" if self.repo else ""
+        return DownloadFailed(f"cannot download {self.filename} from external repo{name} "
+                              f"at {self.origin}: {reason}")
+
+
+def plan(packages: Iterable[Wanted], origins: Mapping[str, str],
+         externals: Sequence[ExternalRepo], arch: str,
+         koji_urls: Sequence[str]) -> list[Download]:
+    """The downloads for ``packages``; fails on a URL that is no repo of the tag's."""
+    downloads: dict[str, Download] = {}
+    for pkg in packages:
+        scheme = urlsplit(pkg.url).scheme
+        if scheme == "file":
+            continue  # the koji volume (or a merged repo on it), mounted read-only
+        origin = origins.get(pkg.nvra, "")
+        if scheme in HTTP_SCHEMES and _under(pkg.url, origin):
+            download = _download(pkg, origin, externals, arch)
+            if download.filename in downloads:
+                raise TaskFailed(f"two packages of the install are both named "
+                                 f"{download.filename}")
+            downloads[download.filename] = download
+        elif not any(_under(pkg.url, url) for url in koji_urls):
+            raise TaskFailed(f"{pkg.nvra} would be installed from {pkg.url}, which is "
+                             f"neither the koji repo nor an external repo of the tag")
+    return list(downloads.values())
+
+
+def _under(url: str, base: str) -> bool:
+    if urlsplit(base).scheme not in HTTP_SCHEMES:
+        return False
+    base = base.rstrip("/") + "/"
+    return url.startswith(base) and "/../" not in url[len(base) - 1:]
+
+
+def _download(pkg: Wanted, origin: str, externals: Sequence[ExternalRepo],
+              arch: str) -> Download:
+    repo = origin_repo(origin, externals, arch)
+    filename = urlsplit(pkg.url).path.rsplit("/", 1)[-1]
+    if not FILENAME.fullmatch(filename):
+        raise TaskFailed(f"{pkg.nvra}: the external repo gives it an unusable file name "
+                         f"{filename!r}")
+    if pkg.checksum_type.lower() not in DIGESTS:
+        raise TaskFailed(f"{pkg.nvra}: unknown checksum type {pkg.checksum_type!r} in the "
+                         f"repo metadata")
+    return Download(pkg, repo.name if repo else None, origin, filename)
+
+
+class Downloader:
+    """Fetches ``Download``s into ``target`` (a host directory), each checked and whole."""
+
+    def __init__(self, target: Path, *, attempts: int = 3, timeout: tuple = (10, 60),
+                 proxy: str | None = None):
+        self.target = Path(target)
+        self.attempts = attempts
+        self.timeout = timeout
+        self.session = requests.Session()
+        if proxy:  # kojid's yum_proxy: what the builder's package downloads go through
+            self.session.proxies = {"http": proxy, "https": proxy}
+        self.fetched_bytes = 0
+
+    def fetch(self, download: Download) -> Path:
+        """The checked file of ``download`` (kept from an earlier install of this buildroot)."""
+        path = self.target / download.filename
+        if path.is_file() and _digest(path, download.package.checksum_type) == \
+                download.package.checksum:
+            return path
+        self.target.mkdir(mode=0o755, parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        try:
+            for attempt in range(1, self.attempts + 1):
+                try:
+                    self._get(download, partial)
+                    break
+                except _Transient as exc:
+                    if attempt == self.attempts:
+                        raise download.failure(str(exc)) from exc
+                    time.sleep(attempt)
+            os.chmod(partial, 0o644)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
+
+    def _get(self, download: Download, partial: Path) -> None:
+        pkg = download.package
+        try:
+            # redirects are the repo's own (mirrors, CDNs): the checksum decides
+            response = self.session.get(pkg.url, stream=True, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise _Transient(f"no answer within {self.timeout[0]} s") from exc
+        except requests.RequestException as exc:
+            raise _Transient(_reason(exc)) from exc
+        with response:
+            if response.status_code >= 500:
+                raise _Transient(f"HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise download.failure(f"HTTP {response.status_code}")
+            digest = hashlib.new(DIGESTS[pkg.checksum_type.lower()])
+            size = 0
+            try:
+                with open(partial, "wb") as out:
+                    for chunk in response.iter_content(CHUNK):
+                        size += len(chunk)
+                        if pkg.size and size > pkg.size:
+                            raise download.failure(f"larger than the {pkg.size} bytes "
+                                                   f"its metadata gives")
+                        digest.update(chunk)
+                        out.write(chunk)
+            except requests.RequestException as exc:
+                raise _Transient(_reason(exc)) from exc
+            except OSError as exc:
+                raise TaskFailed(f"cannot store {download.filename} on this builder: "
+                                 f"{exc.strerror or exc}") from exc
+        if digest.hexdigest() != pkg.checksum:
+            raise download.failure(f"{pkg.checksum_type} checksum mismatch (metadata "
+                                   f"{pkg.checksum}, downloaded {digest.hexdigest()})")
+        self.fetched_bytes += size
+
+
+class _Transient(Exception):
+    """A failure worth another attempt (connection, timeout, HTTP 5xx)."""
+
+
+def _reason(exc: Exception) -> str:
+    """The short cause of a requests error ("Connection refused", not the urllib3 chain)."""
+    text = str(exc)
+    found = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if found:
+        return found[-1].strip()
+    if "Name or service not known" in text or "getaddrinfo failed" in text:
+        return "unknown host"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _digest(path: Path, kind: str) -> str:
+    digest = hashlib.new(DIGESTS.get(kind.lower(), "sha256"))
+    with open(path, "rb") as data:
+        for chunk in iter(lambda: data.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Prefetch:
+    """The prefetching of one buildroot: its host directory and what went into it."""
+
+    def __init__(self, host_dir: Path, origins: Mapping[str, str],
+                 externals: Sequence[ExternalRepo], arch: str, koji_urls: Sequence[str],
+                 image: str, proxy: str | None = None):
+        self.host_dir = Path(host_dir)
+        self.origins = origins
+        self.externals = tuple(externals)
+        self.arch = arch
+        self.koji_urls = tuple(koji_urls)
+        self.image = image
+        self.downloader = Downloader(self.host_dir, proxy=proxy)
+
+    @staticmethod
+    def needed(origins: Mapping[str, str]) -> bool:
+        """True when some package of the repo comes from an external repo over HTTP."""
+        return any(urlsplit(origin).scheme in HTTP_SCHEMES for origin in origins.values())
+
+    def resolver(self, conf: str, specs: Sequence[str]) -> list[str]:
+        """The command that resolves ``dnf install specs`` in the container."""
+        return ["python3", "-c", RESOLVE_SCRIPT, conf, *specs]
+
+    def files(self, lines: Sequence[str], exit_code: int, log) -> list[str]:
+        """Download what the resolver's output asks for; the files' container paths.
+
+        ``log`` takes a line of text for root.log.  An unresolvable install
+        downloads nothing: dnf's own install then reports why, as without us.
+        """
+        resolution = parse(lines)
+        if resolution.no_api or (exit_code != 0 and not resolution.packages):
+            raise TaskFailed(f"the image {self.image} has no python3 with the dnf module: "
+                             f"the packages of the tag's external repos cannot be "
+                             f"resolved for download (ADR 0014)")
+        if resolution.unresolved is not None:
+            log(f"prefetch: dnf cannot resolve the install: {resolution.unresolved}\n")
+            return []
+        downloads = plan(resolution.packages, self.origins, self.externals, self.arch,
+                         self.koji_urls)
+        began, before = time.monotonic(), self.downloader.fetched_bytes
+        paths = [self.downloader.fetch(d) for d in downloads]
+        if downloads:
+            fetched = self.downloader.fetched_bytes - before
+            log(f"prefetch: {len(downloads)} package(s) of external repos downloaded by the "
+                f"builder ({fetched} bytes in {time.monotonic() - began:.1f} s): "
+                f"{' '.join(d.filename for d in downloads)}\n")
+        return [f"{PREFETCH_DIR}/{path.name}" for path in paths]
