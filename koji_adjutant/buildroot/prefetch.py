@@ -60,6 +60,9 @@ except ImportError:
     print("PREFETCH-NO-DNF-API", flush=True)
     sys.exit(0)
 base = dnf.Base()
+subs = base.conf.substitutions
+for key in [key for key, value in subs.items() if value is None]:
+    del subs[key]   # an image without a release package has no releasever
 base.conf.config_file_path = sys.argv[1]
 base.conf.read()
 base.read_all_repos()
@@ -72,9 +75,12 @@ except dnf.exceptions.Error as exc:
     sys.exit(0)
 for pkg in base.transaction.install_set:
     kind, digest = pkg.returnIdSum()
+    # a merged repo gives external packages their repo's URL as xml:base (pkg.baseurl)
+    url = (pkg.baseurl.rstrip("/") + "/" + pkg.location.lstrip("/") if pkg.baseurl
+           else pkg.remote_location())
     print("PREFETCH " + json.dumps({
         "nvra": "%s-%s-%s.%s" % (pkg.name, pkg.version, pkg.release, pkg.arch),
-        "url": pkg.remote_location(), "checksum_type": kind, "checksum": digest,
+        "url": url, "checksum_type": kind, "checksum": digest,
         "size": pkg.downloadsize}), flush=True)
 """
 
@@ -308,10 +314,13 @@ class Prefetch:
         downloads nothing: dnf's own install then reports why, as without us.
         """
         resolution = parse(lines)
-        if resolution.no_api or (exit_code != 0 and not resolution.packages):
+        if resolution.no_api or exit_code == 127:
             raise TaskFailed(f"the image {self.image} has no python3 with the dnf module: "
                              f"the packages of the tag's external repos cannot be "
                              f"resolved for download (ADR 0014)")
+        if exit_code != 0:
+            raise TaskFailed(f"could not resolve the install to download the packages of "
+                             f"external repos (resolver exit status {exit_code}); see root.log")
         if resolution.unresolved is not None:
             log(f"prefetch: dnf cannot resolve the install: {resolution.unresolved}\n")
             return []

@@ -18,6 +18,7 @@ Covered, end to end with real podman, rpmbuild, createrepo_c, mergerepo_c and dn
 * the package's %build probes for a network (interfaces other than ``lo``, TCP connections
   to a listener on every host address and podman's bridge gateway) and fails if it finds
   one; the same probe run in a bridge container finds one, so the probe is not vacuous;
+* ``local reproduce`` of that buildArch task downloads the same packages and builds;
 * with the external repo's server stopped, a build fails within 60 s with one line naming
   the repo, its URL and the package, leaves no container of the task, and once the server
   is back on its port the next build succeeds.
@@ -29,6 +30,7 @@ import http.server
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -313,7 +315,7 @@ def test_build_from_git_installs_external_packages_and_builds_without_network(
 
 
 def test_build_from_srpm_installs_external_packages_and_builds_without_network(
-        hub, rpm_factory, ext_repo, listener, start_daemon):
+        hub, rpm_factory, ext_repo, listener, start_daemon, tmp_path):
     make_tag_with_external_repo(hub, rpm_factory, ext_repo, start_daemon)
     probe = probe_package("net-probe-srpm", listener)
     assert_probe_detects_a_network(listener)
@@ -321,6 +323,21 @@ def test_build_from_srpm_installs_external_packages_and_builds_without_network(
     task_id, _ = build_from_srpm(hub, rpm_factory, probe)
     assert_build_completed(hub, task_id, "rebuildSRPM", ext_repo)
     assert [b["nvr"] for b in hub.session().listTagged(DEST_TAG)] == ["net-probe-srpm-1.0-1.f99"]
+
+    # the same buildArch task, reproduced on this machine, gets the same packages
+    arch_task = children_by_label(hub, task_id)["noarch"]["id"]
+    downloads_before = len(ext_repo.requests)
+    resultdir = tmp_path / "reproduced"
+    proc = subprocess.run([str(Path(sys.executable).with_name("koji-adjutant")), "local",
+                           "reproduce", str(arch_task), "--hub", hub.url, "--topdir",
+                           str(hub.topdir), "-c", "/nonexistent/kojid.conf", "--resultdir",
+                           str(resultdir)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert (resultdir / "net-probe-srpm-1.0-1.f99.noarch.rpm").is_file()
+    root_log = (resultdir / "logs" / "noarch" / "root.log").read_text()
+    assert "prefetch: 3 package(s) of external repos downloaded" in root_log, root_log
+    assert "probe: no network" in (resultdir / "logs" / "noarch" / "build.log").read_text()
+    assert len(ext_repo.requests) == downloads_before + 3, ext_repo.requests
 
 
 def test_unreachable_external_repo_fails_fast_and_the_next_build_succeeds(

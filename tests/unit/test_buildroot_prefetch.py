@@ -218,6 +218,12 @@ def test_an_image_without_dnf_for_python_fails_with_its_name(tmp_path):
         prefetch(tmp_path).files(["sh: python3: not found"], 127, log=print)
 
 
+def test_a_resolver_that_fails_points_at_root_log(tmp_path):
+    with pytest.raises(TaskFailed, match=r"resolver exit status 1\); see root.log"):
+        prefetch(tmp_path).files(["Traceback (most recent call last):", "TypeError: x"], 1,
+                                 log=print)
+
+
 def test_an_unresolvable_install_downloads_nothing_and_leaves_the_error_to_dnf(tmp_path):
     logged = []
     assert prefetch(tmp_path).files([UNRESOLVED + json.dumps("no match for x")], 0,
