@@ -27,7 +27,7 @@ from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_US
                                                   MACROS_FILE, TOPDIR, BuildEnvironment)
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.buildroot.record import BuildrootRecord
-from koji_adjutant.buildroot.repo import RepoSource
+from koji_adjutant.buildroot.repo import MIRROR_DIR, RepoSource
 from koji_adjutant.container import (NETWORK_HOST, ContainerManager, ContainerSpec, Mount,
                                      ResourceLimits, Security, TaskIdentity, Timeouts,
                                      task_container)
@@ -79,7 +79,7 @@ class Buildroot:
         # [adjutant] build_network (off by default) lets a site keep the network in builds
         self._keep_network = options.adjutant.build_network
         self._network = (options.adjutant.network_mode
-                         if params.network or not params.repo.via_volume
+                         if params.network or params.repo.needs_network
                          or self._keep_network else None)
         self._stack = contextlib.ExitStack()
         # set when code of the package first runs: from then on nothing runs as root
@@ -124,7 +124,9 @@ class Buildroot:
         mounts.extend(self.params.repo.mounts())
         mounts.extend(self.params.mounts)
         if self._prefetch is not None:
-            mounts.append(Mount(self._prefetch.host_dir, PREFETCH_DIR, read_only=True))
+            mounts.append(Mount(self._prefetch.packages_dir, PREFETCH_DIR, read_only=True))
+            if self.params.repo.mirrored:
+                mounts.append(Mount(self._prefetch.repo_dir, MIRROR_DIR, read_only=True))
         memory = None if adj.memory is None else int(adj.memory)
         return ContainerSpec(
             image=self.params.image.image,
@@ -164,12 +166,9 @@ class Buildroot:
                  f"image: {image.image} (chosen by {image.source})",
                  f"image external repo: {image.external_repo or '-'}",
                  f"target arch: {env.target_arch}", f"install group: {env.install_group}",
-                 f"repository access: {'koji volume' if self.params.repo.via_volume else 'network'}",
+                 f"repository access: {self._access()}",
                  f"network before the build: {self._network or 'none'}",
                  f"network during build: {self._network if self._keep_network else 'none'}",
-                 "packages of external repos: " + (
-                     f"downloaded by the builder into {PREFETCH_DIR} (read-only)"
-                     if self._prefetch else "none in the repo"),
                  f"mounts: {', '.join(_mount_text(m) for m in spec.mounts)}",
                  f"limits: cpus={spec.limits.cpus} memory={spec.limits.memory} pids={spec.limits.pids}",
                  f"capabilities: {' '.join(spec.security.cap_add)}",
@@ -186,19 +185,34 @@ class Buildroot:
             self._origins = packages.parse_pkgorigins(self.params.repo.pkgorigins() or "")
         return self._origins
 
+    def _access(self) -> str:
+        repo = self.params.repo
+        if repo.mirrored:
+            return (f"koji repo metadata and packages downloaded by the builder from "
+                    f"{repo.package_base}")
+        if repo.needs_network:
+            return "network"
+        external = " (external repo packages downloaded by the builder)" if self._prefetch else ""
+        return "koji volume" + external
+
     def _plan_prefetch(self) -> None:
-        """Packages of external repos come through the daemon (module prefetch)."""
-        if not Prefetch.needed(self.origins()):
+        """Packages the container cannot read come through the daemon (module prefetch)."""
+        repo = self.params.repo
+        mirrored = repo.mirrored
+        if not (mirrored or Prefetch.needed(self.origins())):
             return
         host_dir = self.home.with_name(self.home.name + "-prefetch")
         shutil.rmtree(host_dir, ignore_errors=True)
         host_dir.mkdir(mode=0o755, parents=True)
         self._stack.callback(shutil.rmtree, host_dir, ignore_errors=True)
-        repo = self.params.repo
         self._prefetch = Prefetch(host_dir, self.origins(), self.params.external_repos,
                                   self.params.env.br_arch,
-                                  () if repo.via_volume else repo.baseurls,
+                                  repo.package_base if mirrored else None,
                                   self.params.image.image, proxy=self.params.env.proxy)
+        self._prefetch.packages_dir.mkdir(mode=0o755)
+        if mirrored:
+            with self.logs.phase("download the koji repo's metadata"):
+                self._prefetch.mirror_metadata(repo)
 
     def build_ids(self) -> tuple[int, int]:
         """The host uid and gid of the build user of this buildroot's container."""
@@ -252,7 +266,7 @@ class Buildroot:
         return [line[len("MISSING "):] for line in lines if line.startswith("MISSING ")]
 
     def dnf_install(self, specs: Sequence[str], what: str) -> None:
-        if self._network is None and not self.params.repo.via_volume:
+        if self._network is None and self.params.repo.needs_network:
             raise TaskFailed("the buildroot's network is already gone; cannot install")
         local = self._prefetched(specs)
         argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs,

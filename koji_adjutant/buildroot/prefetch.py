@@ -1,25 +1,29 @@
-"""Packages of external repos, downloaded by the daemon: a buildroot never needs a network.
+"""Packages a buildroot cannot read, downloaded by the daemon: no buildroot needs a network.
 
 A koji repo that merges external repos (``mergerepo_c --koji``) lists their
 packages under the external repo's own URL (``xml:base``) and names each
-package's origin in ``pkgorigins``.  The buildroot container has no network
-while it installs (the koji repo is on the read-only koji volume), so before
-each ``dnf install`` of a buildroot whose repo has such origins:
+package's origin in ``pkgorigins``; a builder without the koji volume cannot
+read even the koji repo's own packages.  The container has no network while
+it installs, so before each ``dnf install`` of such a buildroot:
 
 1. the image's own dnf resolves the transaction in the container, offline
    (``RESOLVE_SCRIPT``, as root, before any code of the package runs): every
-   package it would install, with its URL, checksum and size;
-2. ``plan`` picks the packages that must come over HTTP from an external repo.
-   Each URL must lie under the origin that ``pkgorigins`` gives that package,
-   or the task fails: the daemon fetches nothing else.  Packages of the koji
-   repo stay where dnf reads them (the volume, or the hub's topurl);
+   package it would install, with its URL, repo, location, checksum and size;
+2. ``plan`` picks what the host must fetch: packages of an external repo,
+   whose URL must lie under the origin ``pkgorigins`` gives that package, and,
+   without the volume, the koji repo's packages from the hub's topurl by their
+   location.  Anything else fails the task: the daemon fetches nothing the
+   tag's repos do not name.  With the volume, koji packages stay where dnf
+   reads them;
 3. ``Downloader`` fetches each one on the host: no more bytes than the
    metadata's size, checked against the metadata's checksum, written whole or
    not at all, into a directory the container sees read-only (``PREFETCH_DIR``);
 4. dnf installs the same specs plus those files, still without a network.
 
-A repo that cannot be reached fails the task with one line naming the repo,
-its URL and the package (``DownloadFailed``).  ADR 0014 has the reasons.
+The koji repo's metadata itself, on a builder without the volume, is mirrored
+the same way (``RepoSource.mirror_metadata`` with ``Downloader.fetch_file``).
+A repo that cannot be reached fails the task with one line naming the file,
+the repo and its URL (``DownloadFailed``).  ADR 0014 has the reasons.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from urllib.parse import urlsplit
 import requests
 
 from koji_adjutant.buildroot.packages import ExternalRepo, origin_repo
+from koji_adjutant.buildroot.repo import MIRROR_DIR
 from koji_adjutant.errors import TaskFailed
 
 PREFETCH_DIR = "/var/cache/koji-adjutant/prefetch"
@@ -44,6 +49,7 @@ MARK = "PREFETCH "
 NO_API = "PREFETCH-NO-DNF-API"
 UNRESOLVED = "PREFETCH-UNRESOLVED "
 HTTP_SCHEMES = ("http", "https")
+KOJI_REPO = "build"  # the koji repo's id in the buildroot's dnf.conf
 FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~^-]*\.rpm")
 CHUNK = 1 << 20
 # createrepo's old name for sha1
@@ -81,7 +87,8 @@ for pkg in base.transaction.install_set:
     print("PREFETCH " + json.dumps({
         "nvra": "%s-%s-%s.%s" % (pkg.name, pkg.version, pkg.release, pkg.arch),
         "url": url, "checksum_type": kind, "checksum": digest,
-        "size": pkg.downloadsize}), flush=True)
+        "size": pkg.downloadsize, "repo": pkg.reponame, "location": pkg.location}),
+        flush=True)
 """
 
 
@@ -94,10 +101,12 @@ class Wanted:
     """One package of the resolved transaction, as the container's dnf describes it."""
 
     nvra: str
-    url: str
+    url: str            # where dnf would read it: the volume, a mirror path, an external URL
     checksum_type: str
     checksum: str
     size: int
+    repo: str = KOJI_REPO   # the dnf repo id it comes from
+    location: str = ""      # its path in that repo (``toplink/packages/...``)
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,8 @@ def parse(lines: Iterable[str]) -> Resolution:
 def _wanted(data: dict) -> Wanted:
     try:
         item = Wanted(str(data["nvra"]), str(data["url"] or ""), str(data["checksum_type"]),
-                      str(data["checksum"]).lower(), int(data["size"] or 0))
+                      str(data["checksum"]).lower(), int(data["size"] or 0),
+                      str(data["repo"]), str(data["location"] or ""))
     except (KeyError, TypeError, ValueError) as exc:
         raise TaskFailed(f"unexpected output of the install resolver: {data!r}") from exc
     return item
@@ -134,38 +144,43 @@ def _wanted(data: dict) -> Wanted:
 
 @dataclass(frozen=True)
 class Download:
-    """A package to fetch from an external repo, and the file it becomes."""
+    """A package to fetch on the host, and the file it becomes."""
 
     package: Wanted
-    repo: str | None  # the external repo's name (None when the task knows no names)
-    origin: str       # the external repo's URL, as pkgorigins gives it
+    url: str
+    source: str     # "external repo NAME at URL" or "the koji repo at URL", for messages
     filename: str
 
     def failure(self, reason: str) -> DownloadFailed:
-        name = f" {self.repo}" if self.repo else ""
-        return DownloadFailed(f"cannot download {self.filename} from external repo{name} "
-                              f"at {self.origin}: {reason}")
+        return DownloadFailed(f"cannot download {self.filename} from {self.source}: {reason}")
 
 
 def plan(packages: Iterable[Wanted], origins: Mapping[str, str],
          externals: Sequence[ExternalRepo], arch: str,
-         koji_urls: Sequence[str]) -> list[Download]:
-    """The downloads for ``packages``; fails on a URL that is no repo of the tag's."""
+         koji_base: str | None = None) -> list[Download]:
+    """The downloads for ``packages``; fails on a URL that is no repo of the tag's.
+
+    ``koji_base`` is the koji repo's URL when the daemon mirrors it (no koji
+    volume here): its packages are downloaded from there too.
+    """
     downloads: dict[str, Download] = {}
     for pkg in packages:
         scheme = urlsplit(pkg.url).scheme
         if scheme == "file":
-            continue  # the koji volume (or a merged repo on it), mounted read-only
-        origin = origins.get(pkg.nvra, "")
-        if scheme in HTTP_SCHEMES and _under(pkg.url, origin):
-            download = _download(pkg, origin, externals, arch)
-            if download.filename in downloads:
-                raise TaskFailed(f"two packages of the install are both named "
-                                 f"{download.filename}")
-            downloads[download.filename] = download
-        elif not any(_under(pkg.url, url) for url in koji_urls):
+            if koji_base is None or pkg.repo != KOJI_REPO:
+                continue  # the koji volume (or a merged repo on it), mounted read-only
+            if not pkg.url.startswith(f"file://{MIRROR_DIR}/"):
+                raise TaskFailed(f"{pkg.nvra} is on the koji volume ({pkg.url}), which this "
+                                 f"builder does not have")
+            download = _koji_download(pkg, koji_base)
+        elif scheme in HTTP_SCHEMES and _under(pkg.url, origins.get(pkg.nvra, "")):
+            download = _external_download(pkg, origins[pkg.nvra], externals, arch)
+        else:
             raise TaskFailed(f"{pkg.nvra} would be installed from {pkg.url}, which is "
                              f"neither the koji repo nor an external repo of the tag")
+        if download.filename in downloads:
+            raise TaskFailed(f"two packages of the install are both named {download.filename}")
+        downloads[download.filename] = download
     return list(downloads.values())
 
 
@@ -176,17 +191,31 @@ def _under(url: str, base: str) -> bool:
     return url.startswith(base) and "/../" not in url[len(base) - 1:]
 
 
-def _download(pkg: Wanted, origin: str, externals: Sequence[ExternalRepo],
-              arch: str) -> Download:
+def _koji_download(pkg: Wanted, koji_base: str) -> Download:
+    parts = pkg.location.split("/")
+    if pkg.location.startswith("/") or ".." in parts or "" in parts:
+        raise TaskFailed(f"{pkg.nvra}: unusable location {pkg.location!r} in the koji repo")
+    return _checked(Download(pkg, f"{koji_base}/{pkg.location}", f"the koji repo at {koji_base}",
+                             parts[-1]))
+
+
+def _external_download(pkg: Wanted, origin: str, externals: Sequence[ExternalRepo],
+                       arch: str) -> Download:
     repo = origin_repo(origin, externals, arch)
-    filename = urlsplit(pkg.url).path.rsplit("/", 1)[-1]
-    if not FILENAME.fullmatch(filename):
-        raise TaskFailed(f"{pkg.nvra}: the external repo gives it an unusable file name "
-                         f"{filename!r}")
+    name = f" {repo.name}" if repo else ""
+    return _checked(Download(pkg, pkg.url, f"external repo{name} at {origin}",
+                             urlsplit(pkg.url).path.rsplit("/", 1)[-1]))
+
+
+def _checked(download: Download) -> Download:
+    pkg = download.package
+    if not FILENAME.fullmatch(download.filename):
+        raise TaskFailed(f"{pkg.nvra}: the repo gives it an unusable file name "
+                         f"{download.filename!r}")
     if pkg.checksum_type.lower() not in DIGESTS:
         raise TaskFailed(f"{pkg.nvra}: unknown checksum type {pkg.checksum_type!r} in the "
                          f"repo metadata")
-    return Download(pkg, repo.name if repo else None, origin, filename)
+    return download
 
 
 class Downloader:
@@ -204,20 +233,32 @@ class Downloader:
 
     def fetch(self, download: Download) -> Path:
         """The checked file of ``download`` (kept from an earlier install of this buildroot)."""
-        path = self.target / download.filename
-        if path.is_file() and _digest(path, download.package.checksum_type) == \
-                download.package.checksum:
+        pkg = download.package
+        return self.fetch_file(download.url, self.target / download.filename,
+                               pkg.checksum_type, pkg.checksum, pkg.size, download.failure)
+
+    def fetch_file(self, url: str, path: Path, checksum_type: str, checksum: str, size: int,
+                   failure=None) -> Path:
+        """``url`` into ``path``, whole and checked, or a ``DownloadFailed`` from ``failure``."""
+        if failure is None:
+            def failure(reason: str) -> DownloadFailed:
+                return DownloadFailed(f"cannot download {url}: {reason}")
+        if checksum_type.lower() not in DIGESTS:
+            raise failure(f"unknown checksum type {checksum_type!r}")
+        checksum = checksum.lower()
+        if path.is_file() and _digest(path, checksum_type) == checksum:
             return path
-        self.target.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".part")
+        want = _Want(url, DIGESTS[checksum_type.lower()], checksum_type, checksum, size, failure)
         try:
             for attempt in range(1, self.attempts + 1):
                 try:
-                    self._get(download, partial)
+                    self._get(want, partial)
                     break
                 except _Transient as exc:
                     if attempt == self.attempts:
-                        raise download.failure(str(exc)) from exc
+                        raise failure(str(exc)) from exc
                     time.sleep(attempt)
             os.chmod(partial, 0o644)
             os.replace(partial, path)
@@ -225,11 +266,10 @@ class Downloader:
             partial.unlink(missing_ok=True)
         return path
 
-    def _get(self, download: Download, partial: Path) -> None:
-        pkg = download.package
+    def _get(self, want: "_Want", partial: Path) -> None:
         try:
             # redirects are the repo's own (mirrors, CDNs): the checksum decides
-            response = self.session.get(pkg.url, stream=True, timeout=self.timeout)
+            response = self.session.get(want.url, stream=True, timeout=self.timeout)
         except requests.Timeout as exc:
             raise _Transient(f"no answer within {self.timeout[0]} s") from exc
         except requests.RequestException as exc:
@@ -238,27 +278,37 @@ class Downloader:
             if response.status_code >= 500:
                 raise _Transient(f"HTTP {response.status_code}")
             if response.status_code != 200:
-                raise download.failure(f"HTTP {response.status_code}")
-            digest = hashlib.new(DIGESTS[pkg.checksum_type.lower()])
+                raise want.failure(f"HTTP {response.status_code}")
+            digest = hashlib.new(want.digest)
             size = 0
             try:
                 with open(partial, "wb") as out:
                     for chunk in response.iter_content(CHUNK):
                         size += len(chunk)
-                        if pkg.size and size > pkg.size:
-                            raise download.failure(f"larger than the {pkg.size} bytes "
-                                                   f"its metadata gives")
+                        if want.size and size > want.size:
+                            raise want.failure(f"larger than the {want.size} bytes "
+                                               f"its metadata gives")
                         digest.update(chunk)
                         out.write(chunk)
             except requests.RequestException as exc:
                 raise _Transient(_reason(exc)) from exc
             except OSError as exc:
-                raise TaskFailed(f"cannot store {download.filename} on this builder: "
+                raise TaskFailed(f"cannot store {partial.name[:-5]} on this builder: "
                                  f"{exc.strerror or exc}") from exc
-        if digest.hexdigest() != pkg.checksum:
-            raise download.failure(f"{pkg.checksum_type} checksum mismatch (metadata "
-                                   f"{pkg.checksum}, downloaded {digest.hexdigest()})")
+        if digest.hexdigest() != want.checksum:
+            raise want.failure(f"{want.checksum_type} checksum mismatch (metadata "
+                               f"{want.checksum}, downloaded {digest.hexdigest()})")
         self.fetched_bytes += size
+
+
+@dataclass(frozen=True)
+class _Want:
+    url: str
+    digest: str          # hashlib's name
+    checksum_type: str   # the metadata's name
+    checksum: str
+    size: int
+    failure: object
 
 
 class _Transient(Exception):
@@ -285,23 +335,40 @@ def _digest(path: Path, kind: str) -> str:
 
 
 class Prefetch:
-    """The prefetching of one buildroot: its host directory and what went into it."""
+    """The prefetching of one buildroot: its host directories and what went into them.
+
+    ``host_dir/packages`` holds the downloaded packages (``PREFETCH_DIR`` in the
+    container), ``host_dir/repo`` the koji repo's metadata when there is no
+    koji volume here (``repo.MIRROR_DIR``).
+    """
 
     def __init__(self, host_dir: Path, origins: Mapping[str, str],
-                 externals: Sequence[ExternalRepo], arch: str, koji_urls: Sequence[str],
+                 externals: Sequence[ExternalRepo], arch: str, koji_base: str | None,
                  image: str, proxy: str | None = None):
         self.host_dir = Path(host_dir)
         self.origins = origins
         self.externals = tuple(externals)
         self.arch = arch
-        self.koji_urls = tuple(koji_urls)
+        self.koji_base = koji_base
         self.image = image
-        self.downloader = Downloader(self.host_dir, proxy=proxy)
+        self.downloader = Downloader(self.packages_dir, proxy=proxy)
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.host_dir / "packages"
+
+    @property
+    def repo_dir(self) -> Path:
+        return self.host_dir / "repo"
 
     @staticmethod
     def needed(origins: Mapping[str, str]) -> bool:
         """True when some package of the repo comes from an external repo over HTTP."""
         return any(urlsplit(origin).scheme in HTTP_SCHEMES for origin in origins.values())
+
+    def mirror_metadata(self, repo) -> None:
+        """The koji repo's metadata into ``repo_dir`` (``RepoSource.mirror_metadata``)."""
+        repo.mirror_metadata(self.repo_dir, self.downloader.fetch_file)
 
     def resolver(self, conf: str, specs: Sequence[str]) -> list[str]:
         """The command that resolves ``dnf install specs`` in the container."""
@@ -316,21 +383,21 @@ class Prefetch:
         resolution = parse(lines)
         if resolution.no_api or exit_code == 127:
             raise TaskFailed(f"the image {self.image} has no python3 with the dnf module: "
-                             f"the packages of the tag's external repos cannot be "
-                             f"resolved for download (ADR 0014)")
+                             f"the packages of this buildroot cannot be resolved for the "
+                             f"builder to download them (ADR 0014)")
         if exit_code != 0:
-            raise TaskFailed(f"could not resolve the install to download the packages of "
-                             f"external repos (resolver exit status {exit_code}); see root.log")
+            raise TaskFailed(f"could not resolve the install for the builder to download "
+                             f"its packages (resolver exit status {exit_code}); see root.log")
         if resolution.unresolved is not None:
             log(f"prefetch: dnf cannot resolve the install: {resolution.unresolved}\n")
             return []
         downloads = plan(resolution.packages, self.origins, self.externals, self.arch,
-                         self.koji_urls)
+                         self.koji_base)
         began, before = time.monotonic(), self.downloader.fetched_bytes
         paths = [self.downloader.fetch(d) for d in downloads]
         if downloads:
             fetched = self.downloader.fetched_bytes - before
-            log(f"prefetch: {len(downloads)} package(s) of external repos downloaded by the "
-                f"builder ({fetched} bytes in {time.monotonic() - began:.1f} s): "
+            log(f"prefetch: {len(downloads)} package(s) downloaded by the builder "
+                f"({fetched} bytes in {time.monotonic() - began:.1f} s): "
                 f"{' '.join(d.filename for d in downloads)}\n")
         return [f"{PREFETCH_DIR}/{path.name}" for path in paths]

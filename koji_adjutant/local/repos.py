@@ -49,6 +49,13 @@ class LocalRepos:
         """True when every repo is a local directory: no network is needed."""
         return all(urlsplit(url).scheme == "file" for url in self.urls)
 
+    @property
+    def needs_network(self) -> bool:
+        """dnf in the container reads http(s) ``--repo`` URLs itself."""
+        return not self.via_volume
+
+    mirrored = False  # the daemon fetches nothing of these repos
+
     def mounts(self) -> tuple[Mount, ...]:
         paths = [urlsplit(url).path for url in self.urls if urlsplit(url).scheme == "file"]
         return tuple(Mount(Path(p), p, read_only=True) for p in paths)

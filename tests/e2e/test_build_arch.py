@@ -82,15 +82,20 @@ def test_noarch_build_is_imported_by_the_hub(hub, f99, rpm_factory, start_daemon
              what="the container removed after the result")
 
 
+def built_c_package(hub, importer: Importer, rpm_factory, repo_id: int, name: str) -> dict:
+    """The result of a closed x86_64 buildArch of C package ``name`` (BuildRequires testlib)."""
+    pkg = Package(name, arch="c", buildrequires=("adjutant-testlib",))
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), repo_id, "x86_64")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    return hub.task_result(task_id)
+
+
 def test_c_package_gets_buildrequires_from_the_koji_repo(hub, f99, rpm_factory,
                                                          start_daemon):
     start_daemon(hub, "builder1")
     importer = Importer(hub)
-    pkg = Package("hello-c", arch="c", buildrequires=("adjutant-testlib",))
-    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), f99["id"], "x86_64")
-    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
-        hub.task_result(task_id)
-    result = hub.task_result(task_id)
+    result = built_c_package(hub, importer, rpm_factory, f99["id"], "hello-c")
     [rpm] = result["rpms"]
     header = koji.get_rpm_header(str(hub.topdir / "work" / rpm))
     fields = koji.get_header_fields(header, ["name", "release", "arch", "sourcerpm"])
@@ -103,6 +108,29 @@ def test_c_package_gets_buildrequires_from_the_koji_repo(hub, f99, rpm_factory,
     assert koji.BUILD_STATES[importer.complete(result, "x86_64")["state"]] == "COMPLETE"
     root_log = (hub.topdir / "work" / result["logs"][0].rsplit("/", 1)[0] / "root.log")
     assert "adjutant-testlib" in root_log.read_text()
+
+
+def test_without_the_koji_volume_the_builder_fetches_the_repo_for_the_buildroot(
+        hub, f99, rpm_factory, start_daemon, tmp_path):
+    elsewhere = tmp_path / "not-the-koji-volume"
+    elsewhere.mkdir()
+    # the hub's topurl is on 127.0.0.1: only the host can read it, no container can
+    start_daemon(hub, "builder1", topdir=str(elsewhere))
+    importer = Importer(hub)
+    result = built_c_package(hub, importer, rpm_factory, f99["id"], "hello-topurl")
+    logs = hub.topdir / "work" / result["logs"][0].rsplit("/", 1)[0]
+    config = (logs / "mock_config.log").read_text()
+    assert ("repository access: koji repo metadata and packages downloaded by the builder "
+            f"from {hub.topurl}/repos/{TAG}/{f99['id']}/x86_64") in config
+    assert "network before the build: none" in config
+    assert "prefetch: 1 package(s) downloaded by the builder" in (logs / "root.log").read_text()
+    listing = hub.session().getBuildrootListing(result["brootid"])
+    assert [row["external_repo_id"] for row in listing if row["name"] == "adjutant-testlib"] \
+        == [0]
+    assert koji.BUILD_STATES[importer.complete(result, "x86_64")["state"]] == "COMPLETE"
+    # the downloaded metadata and packages went with the buildroot
+    assert (tmp_path / "work-builder1" / "tasks").is_dir()
+    assert not list((tmp_path / "work-builder1").rglob("buildroot-prefetch"))
 
 
 def test_logs_are_on_the_hub_while_the_build_runs(hub, f99, rpm_factory, start_daemon):

@@ -18,6 +18,8 @@ Covered, end to end with real podman, rpmbuild, createrepo_c, mergerepo_c and dn
 * the package's %build probes for a network (interfaces other than ``lo``, TCP connections
   to a listener on every host address and podman's bridge gateway) and fails if it finds
   one; the same probe run in a bridge container finds one, so the probe is not vacuous;
+* a builder without the koji volume downloads the koji repo's metadata and packages from
+  the hub's topurl too, and its buildroots still have no network;
 * ``local reproduce`` of that buildArch task downloads the same packages and builds;
 * with the external repo's server stopped, a build fails within 60 s with one line naming
   the repo, its URL and the package, leaves no container of the task, and once the server
@@ -335,9 +337,28 @@ def test_build_from_srpm_installs_external_packages_and_builds_without_network(
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     assert (resultdir / "net-probe-srpm-1.0-1.f99.noarch.rpm").is_file()
     root_log = (resultdir / "logs" / "noarch" / "root.log").read_text()
-    assert "prefetch: 3 package(s) of external repos downloaded" in root_log, root_log
+    assert "prefetch: 3 package(s) downloaded by the builder" in root_log, root_log
     assert "probe: no network" in (resultdir / "logs" / "noarch" / "build.log").read_text()
     assert len(ext_repo.requests) == downloads_before + 3, ext_repo.requests
+
+
+def test_without_the_koji_volume_the_builder_downloads_the_whole_install(
+        hub, rpm_factory, ext_repo, listener, start_daemon, tmp_path):
+    make_tag_with_external_repo(hub, rpm_factory, ext_repo, start_daemon)
+    probe = probe_package("net-probe-topurl", listener)
+    elsewhere = tmp_path / "not-the-koji-volume"
+    elsewhere.mkdir()
+    # everything comes over the hub's topurl (127.0.0.1, out of the containers' reach)
+    start_daemon(hub, BUILDER, topdir=str(elsewhere))
+    task_id, _ = build_from_srpm(hub, rpm_factory, probe)
+    assert_build_completed(hub, task_id, "rebuildSRPM", ext_repo)
+    arch_task = children_by_label(hub, task_id)["noarch"]["id"]
+    config = task_log(hub, arch_task, "mock_config.log")
+    assert "repository access: koji repo metadata and packages downloaded by the builder " \
+           f"from {hub.topurl}/repos/{BUILD_TAG}/" in config, config
+    assert "network before the build: none" in config, config
+    root_log = task_log(hub, arch_task, "root.log")
+    assert f"{TESTLIB.name}-1.0-1.noarch.rpm" in root_log.split("prefetch: ")[-1], root_log
 
 
 def test_unreachable_external_repo_fails_fast_and_the_next_build_succeeds(

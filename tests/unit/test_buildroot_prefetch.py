@@ -27,7 +27,8 @@ EXT = (ExternalRepo(7, "dist-ext", "http://127.0.0.1:8/ext/$arch/"),)
 
 def line(**fields) -> str:
     data = {"nvra": "tool-1.0-1.noarch", "url": ORIGIN + "tool-1.0-1.noarch.rpm",
-            "checksum_type": "sha256", "checksum": SHA, "size": len(BODY)}
+            "checksum_type": "sha256", "checksum": SHA, "size": len(BODY), "repo": "build",
+            "location": "tool-1.0-1.noarch.rpm"}
     data.update(fields)
     return MARK + json.dumps(data)
 
@@ -42,7 +43,7 @@ def test_resolver_lines_become_packages_and_other_lines_are_ignored():
     res = parse(["Last metadata expiration check: 0:00:01 ago\n", line(), line(nvra="b-1-1.x")])
     assert [p.nvra for p in res.packages] == ["tool-1.0-1.noarch", "b-1-1.x"]
     assert res.packages[0] == Wanted("tool-1.0-1.noarch", ORIGIN + "tool-1.0-1.noarch.rpm",
-                                     "sha256", SHA, len(BODY))
+                                     "sha256", SHA, len(BODY), "build", "tool-1.0-1.noarch.rpm")
     assert not res.no_api and res.unresolved is None
 
 
@@ -62,15 +63,36 @@ def test_malformed_resolver_output_fails_the_task():
 def test_packages_on_the_volume_are_left_to_dnf_and_external_ones_are_downloaded():
     on_volume = wanted(nvra="k-1-1.noarch", url="file:///mnt/koji/repos/t/1/x86_64/k.rpm")
     external = wanted()
-    [download] = plan([on_volume, external], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64", ())
-    assert download == Download(external, "dist-ext", ORIGIN, "tool-1.0-1.noarch.rpm")
+    [download] = plan([on_volume, external], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64")
+    assert download == Download(external, external.url, f"external repo dist-ext at {ORIGIN}",
+                                "tool-1.0-1.noarch.rpm")
 
 
-def test_koji_repo_packages_over_the_topurl_are_left_to_dnf():
-    koji_pkg = wanted(nvra="k-1-1.noarch", url="http://hub/kojifiles/repos/t/1/x86_64/"
-                                                "toplink/packages/k.rpm")
-    assert plan([koji_pkg], {"k-1-1.noarch": "file:///w/repo_1_premerge/"}, EXT, "x86_64",
-                ("http://hub/kojifiles/repos/t/1/x86_64",)) == []
+KOJI_BASE = "http://hub/kojifiles/repos/t/1/x86_64"
+
+
+def test_without_the_volume_koji_packages_come_from_the_topurl_by_their_location():
+    koji_pkg = wanted(nvra="k-1-1.noarch", location="toplink/packages/k/1/1/noarch/k.rpm",
+                      url="file:///var/cache/koji-adjutant/repo/toplink/packages/k/1/1/"
+                          "noarch/k.rpm")
+    [download] = plan([koji_pkg], {"k-1-1.noarch": "file:///w/repo_1_premerge/"}, EXT,
+                      "x86_64", KOJI_BASE)
+    assert download.url == KOJI_BASE + "/toplink/packages/k/1/1/noarch/k.rpm"
+    assert str(download.failure("HTTP 404")) == (
+        f"cannot download k.rpm from the koji repo at {KOJI_BASE}: HTTP 404")
+
+
+@pytest.mark.parametrize("location", ["../../../etc/k.rpm", "/etc/k.rpm", "a//k.rpm"])
+def test_a_koji_location_outside_the_repo_is_never_fetched(location):
+    koji_pkg = wanted(location=location, url="file:///var/cache/koji-adjutant/repo/k.rpm")
+    with pytest.raises(TaskFailed, match="unusable location"):
+        plan([koji_pkg], {}, EXT, "x86_64", KOJI_BASE)
+
+
+def test_without_the_volume_a_package_on_the_volume_fails_clearly():
+    on_volume = wanted(url="file:///mnt/koji/repos/ext/tool.rpm")
+    with pytest.raises(TaskFailed, match="which this builder does not have"):
+        plan([on_volume], {}, EXT, "x86_64", KOJI_BASE)
 
 
 @pytest.mark.parametrize("url", [
@@ -80,24 +102,24 @@ def test_koji_repo_packages_over_the_topurl_are_left_to_dnf():
 ])
 def test_a_url_outside_the_packages_origin_is_never_fetched(url):
     with pytest.raises(TaskFailed, match="neither the koji repo nor an external repo"):
-        plan([wanted(url=url)], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64", ())
+        plan([wanted(url=url)], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64", KOJI_BASE)
 
 
 def test_a_package_without_an_external_origin_is_not_fetched():
     with pytest.raises(TaskFailed, match="neither the koji repo"):
-        plan([wanted()], {}, EXT, "x86_64", ())
+        plan([wanted()], {}, EXT, "x86_64")
 
 
 def test_unusable_file_names_and_checksum_types_fail_the_task():
     with pytest.raises(TaskFailed, match="unusable file name"):
         plan([wanted(url=ORIGIN + "sub/.hidden.rpm")], {"tool-1.0-1.noarch": ORIGIN}, EXT,
-             "x86_64", ())
+             "x86_64")
     with pytest.raises(TaskFailed, match="unknown checksum type"):
-        plan([wanted(checksum_type="crc32")], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64", ())
+        plan([wanted(checksum_type="crc32")], {"tool-1.0-1.noarch": ORIGIN}, EXT, "x86_64")
 
 
 def test_an_origin_the_task_cannot_name_is_given_by_its_url():
-    [download] = plan([wanted()], {"tool-1.0-1.noarch": ORIGIN}, (), "x86_64", ())
+    [download] = plan([wanted()], {"tool-1.0-1.noarch": ORIGIN}, (), "x86_64")
     assert str(download.failure("Connection refused")) == (
         f"cannot download tool-1.0-1.noarch.rpm from external repo at {ORIGIN}: "
         f"Connection refused")
@@ -131,7 +153,8 @@ class Repo:
 
     def download(self, **fields) -> Download:
         pkg = wanted(url=self.url + "tool-1.0-1.noarch.rpm", **fields)
-        return Download(pkg, "dist-ext", self.url, "tool-1.0-1.noarch.rpm")
+        return Download(pkg, pkg.url, f"external repo dist-ext at {self.url}",
+                        "tool-1.0-1.noarch.rpm")
 
 
 @pytest.fixture
@@ -189,8 +212,8 @@ def test_a_stopped_repo_fails_in_seconds_with_one_line(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]   # closed again: nothing listens there
     url = f"http://127.0.0.1:{port}/ext/x86_64/"
-    download = Download(wanted(url=url + "tool-1.0-1.noarch.rpm"), "dist-ext", url,
-                        "tool-1.0-1.noarch.rpm")
+    pkg = wanted(url=url + "tool-1.0-1.noarch.rpm")
+    download = Download(pkg, pkg.url, f"external repo dist-ext at {url}", "tool-1.0-1.noarch.rpm")
     began = time.monotonic()
     with pytest.raises(DownloadFailed) as failed:
         Downloader(tmp_path).fetch(download)
@@ -208,7 +231,7 @@ def test_prefetch_is_needed_only_for_external_http_origins():
 
 
 def prefetch(tmp_path, origin=ORIGIN) -> Prefetch:
-    return Prefetch(tmp_path, {"tool-1.0-1.noarch": origin}, EXT, "x86_64", (), "img:1")
+    return Prefetch(tmp_path, {"tool-1.0-1.noarch": origin}, EXT, "x86_64", None, "img:1")
 
 
 def test_an_image_without_dnf_for_python_fails_with_its_name(tmp_path):
@@ -236,5 +259,5 @@ def test_the_files_are_given_to_dnf_by_their_container_paths(repo, tmp_path):
     pf = prefetch(tmp_path, origin=repo.url)
     paths = pf.files([line(url=repo.url + "tool-1.0-1.noarch.rpm")], 0, log=logged.append)
     assert paths == ["/var/cache/koji-adjutant/prefetch/tool-1.0-1.noarch.rpm"]
-    assert (tmp_path / "tool-1.0-1.noarch.rpm").read_bytes() == BODY
-    assert "1 package(s) of external repos downloaded" in logged[0]
+    assert (tmp_path / "packages" / "tool-1.0-1.noarch.rpm").read_bytes() == BODY
+    assert "prefetch: 1 package(s) downloaded by the builder" in logged[0]
