@@ -14,22 +14,18 @@ returns it, so the keys inherit along tag parents and an admin sets them with
 same suffix as the image key that chose the image names the koji external repo holding
 the RPMs that come with that image; there is no fallback to another suffix.
 
-``PolicyResolver`` owns two caches, nothing else: build configs keyed on (tag, event) and
-external repo look-ups keyed on the repo name. An answer for a concrete event never changes
-on the hub, so it is kept until the bounded LRU evicts it; an answer for "now" (``None``)
-expires after ``cache_ttl`` seconds. An entry is never served for another key.
+``PolicyResolver`` asks the hub through ``koji_adjutant.hub.Hub``: each task resolves
+once, in its own process, and the ``Hub`` of that task reads a tag's config at an event
+once for the policy and the buildroot together.  There is no cache across tasks (ADR
+0004): a new task sees the hub as it is.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import koji
 
@@ -43,14 +39,13 @@ EXTERNAL_REPO_KEY = "adjutant.external_repo"
 DEFAULT_SOURCE = "[adjutant] default_image"
 
 
-class HubSession(Protocol):
-    """The two hub calls the resolver makes (a koji ``ClientSession`` has both)."""
+class PolicyHub(Protocol):
+    """The two hub verbs the resolver uses (``koji_adjutant.hub.Hub`` has both)."""
 
-    def getBuildConfig(self, tag: int | str, event: int | None = None) -> dict:
+    def build_config(self, tag: int | str, event: int | None = None) -> dict:
         """The tag's config with ``extra`` resolved through inheritance."""
 
-    def getExternalRepo(self, info: int | str, strict: bool = False,
-                        event: int | None = None) -> dict | None:
+    def external_repo(self, name: int | str) -> dict | None:
         """The external repo by id or name, or None."""
 
 
@@ -75,79 +70,27 @@ def is_reference(value: object) -> bool:
     return isinstance(value, str) and bool(value) and not any(ch.isspace() for ch in value)
 
 
-class _Cache:
-    """A bounded LRU map whose entries may expire after ``ttl`` seconds."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float], max_entries: int):
-        self._ttl = ttl
-        self._clock = clock
-        self._max = max_entries
-        self._entries: OrderedDict[Hashable, tuple[Any, float | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, fetch: Callable[[], Any], expires: bool) -> Any:
-        """The cached value of ``key``, calling ``fetch`` when missing or expired."""
-        with self._lock:
-            hit = self._lookup(key)
-        if hit is not None:
-            return hit[0]
-        value = fetch()
-        if expires and self._ttl <= 0:
-            return value
-        deadline = self._clock() + self._ttl if expires else None
-        with self._lock:
-            self._entries[key] = (value, deadline)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-        return value
-
-    def _lookup(self, key: Hashable) -> tuple[Any] | None:
-        """``(value,)`` of a live entry (a cached value may itself be None), else None."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        value, deadline = entry
-        if deadline is not None and self._clock() >= deadline:
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return (value,)
-
-
 class PolicyResolver:
     """Resolve the image of a buildroot task from the hub's tag extra data."""
 
-    def __init__(self, session: HubSession, default_image: str, *, enabled: bool = True,
-                 cache_ttl: float = 300, clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = 256):
+    def __init__(self, hub: PolicyHub, default_image: str, *, enabled: bool = True):
         if not is_reference(default_image):
             raise ConfigError(f"expected one word without spaces, got {default_image!r}",
                               section="adjutant", key="default_image")
-        if cache_ttl < 0:
-            raise ValueError(f"cache_ttl must be >= 0 seconds, got {cache_ttl!r}")
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {max_entries!r}")
-        self.session = session
+        self.hub = hub
         self.default_image = default_image
         self.enabled = enabled
-        self._configs = _Cache(cache_ttl, clock, max_entries)
-        self._repos = _Cache(cache_ttl, clock, max_entries)
 
     @classmethod
-    def from_options(cls, session: HubSession, options: AdjutantOptions) -> PolicyResolver:
-        """A resolver with the ``[adjutant]`` default image, switch and cache TTL."""
-        return cls(session, options.default_image, enabled=options.policy_enabled,
-                   cache_ttl=options.policy_cache_ttl)
+    def from_options(cls, hub: PolicyHub, options: AdjutantOptions) -> PolicyResolver:
+        """A resolver with the ``[adjutant]`` default image and switch."""
+        return cls(hub, options.default_image, enabled=options.policy_enabled)
 
     def build_config(self, tag: int | str, event: int | None) -> dict:
-        """``getBuildConfig(tag, event=event)``, cached on (tag, event); a private copy."""
+        """``getBuildConfig(tag, event=event)`` through the hub seam; a private copy."""
         if not isinstance(tag, (int, str)) or isinstance(tag, bool):
             raise TypeError(f"tag must be a tag id or name, got {tag!r}")
-        config = self._configs.get(
-            (tag, event), lambda: self.session.getBuildConfig(tag, event=event),
-            expires=event is None)
-        return copy.deepcopy(config)
+        return copy.deepcopy(self.hub.build_config(tag, event))
 
     def resolve(self, tag: int | str, event: int | None, method: str, arch: str
                 ) -> ImageChoice:
@@ -178,14 +121,8 @@ class PolicyResolver:
         if key not in (config.get("extra") or {}):
             return None
         name = _checked(config, key, "the name of a koji external repo")
-        # Only found repos are cached: one created after a failure is seen at once.
-        self._repos.get(name, lambda: self._find_repo(config, key, name), expires=True)
-        return name
-
-    def _find_repo(self, config: dict, key: str, name: str) -> dict:
-        found = self.session.getExternalRepo(name, strict=False)
-        if found:
-            return found
+        if self.hub.external_repo(name):
+            return name
         where = _defined_in(config, key)
         raise TaskFailed(
             f"tag {config['name']}: {key} = {name!r} names no koji external repo; "

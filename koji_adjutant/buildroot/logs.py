@@ -18,46 +18,21 @@ lines (commands, phases), which are never cut.
 """
 
 import contextlib
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
-
-import koji.daemon
+from typing import BinaryIO, Protocol
 
 from koji_adjutant.config.values import render_size
 from koji_adjutant.errors import LogLimitExceeded
 
-logger = logging.getLogger("koji.build.buildroot")
 
+class LogUploader(Protocol):
+    """Sends the new bytes of a log file to the hub (``koji_adjutant.hub.HubLogUploader``)."""
 
-class HubLogUploader:
-    """Uploads new bytes of log files into a task's upload directory on the hub."""
-
-    def __init__(self, session, upload_path: str):
-        self.session = session
-        self.upload_path = upload_path
-        self._open: dict[str, tuple[object, int]] = {}  # name -> (binary fd, inode)
-
-    def upload_new_bytes(self, path: Path) -> None:
-        name = path.name
-        stat = path.stat()
-        fd, inode = self._open.get(name, (None, None))
-        if fd is not None and (inode != stat.st_ino or fd.tell() > stat.st_size):
-            fd.close()
-            fd = None
-        if fd is None:
-            fd = open(path, "rb")
-            self._open[name] = (fd, stat.st_ino)
-        koji.daemon.incremental_upload(self.session, name, fd, self.upload_path,
-                                       logger=logger)
-
-    def close(self) -> None:
-        for fd, _ in self._open.values():
-            fd.close()
-        self._open.clear()
+    def upload_new_bytes(self, path: Path) -> None: ...
+    def close(self) -> None: ...
 
 
 class TaskLogs:
@@ -66,7 +41,7 @@ class TaskLogs:
     ``limit`` is the most bytes commands may fill the files with (None: no limit).
     """
 
-    def __init__(self, directory: Path, uploader: HubLogUploader | None = None,
+    def __init__(self, directory: Path, uploader: LogUploader | None = None,
                  interval: float = 1.0, echo: Callable[[str, str], None] | None = None,
                  limit: int | None = None):
         self.directory = Path(directory)

@@ -226,9 +226,9 @@ class Downloader:
         self.target = Path(target)
         self.attempts = attempts
         self.timeout = timeout
-        self.session = requests.Session()
+        self.http = requests.Session()
         if proxy:  # kojid's yum_proxy: what the builder's package downloads go through
-            self.session.proxies = {"http": proxy, "https": proxy}
+            self.http.proxies = {"http": proxy, "https": proxy}
         self.fetched_bytes = 0
 
     def fetch(self, download: Download) -> Path:
@@ -269,7 +269,7 @@ class Downloader:
     def _get(self, want: "_Want", partial: Path) -> None:
         try:
             # redirects are the repo's own (mirrors, CDNs): the checksum decides
-            response = self.session.get(want.url, stream=True, timeout=self.timeout)
+            response = self.http.get(want.url, stream=True, timeout=self.timeout)
         except requests.Timeout as exc:
             raise _Transient(f"no answer within {self.timeout[0]} s") from exc
         except requests.RequestException as exc:

@@ -55,7 +55,6 @@ class AdjutantOptions:
     monitoring_allow_remote: bool = False
     # Buildroot policy from the hub.
     policy_enabled: bool = True
-    policy_cache_ttl: int = 300
     # Daemon log file (kojid's WatchedFileHandler); empty: no log file.
     log_file: str | None = "/var/log/kojid.log"
 
@@ -89,10 +88,11 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "log_limit": _optional(values.to_size),
     "labels": values.to_labels,
     "monitoring_bind": values.to_bind,
-    "policy_cache_ttl": values.to_int,
     "log_file": _optional(str.strip),
 }
 KEYS = tuple(f.name for f in dataclasses.fields(AdjutantOptions))
+# keys that earlier versions had: accepted with a warning, without effect
+OBSOLETE = {"policy_cache_ttl": "each task reads the hub's image policy once (ADR 0004)"}
 _BY_TYPE = {"bool": values.to_bool, "int": values.to_int}
 
 
@@ -113,13 +113,16 @@ def build_adjutant_options(raw: RawConfig, environ: Mapping[str, str]
                            ) -> tuple[AdjutantOptions, list[str]]:
     """Merge defaults, ``[adjutant]`` and ``KOJI_ADJUTANT_*``; return options and warnings."""
     typed: dict[str, object] = {}
+    warnings = []
     for key, entry in raw.section(SECTION).items():
+        if key in OBSOLETE:
+            warnings.append(f"[adjutant] {key} is obsolete and ignored: {OBSOLETE[key]}")
+            continue
         if key not in KEYS:
             message = values.unknown_key_message(
                 key, KEYS, f"[adjutant] accepts: {', '.join(KEYS)}")
             raise ConfigError(message, path=entry.path, section=SECTION, key=key)
         typed[key] = _parse(key, entry.value, entry.path, SECTION)
-    warnings = []
     known_env = {env_name(key): key for key in KEYS}
     for name in sorted(environ):
         if name in known_env:

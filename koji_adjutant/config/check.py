@@ -71,7 +71,7 @@ def summary_lines(config: Config) -> list[str]:
         f"pids {render(a.pids)}, logs {_size(a.log_limit)} per task",
         f"labels:        {render(a.labels)}",
         f"monitoring:    {a.monitoring_bind if a.monitoring_enabled else 'off'}",
-        f"policy:        {_on(a.policy_enabled)} (cache {a.policy_cache_ttl}s)",
+        f"policy:        {_on(a.policy_enabled)}",
     ]
 
 

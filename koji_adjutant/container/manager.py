@@ -123,5 +123,8 @@ class ContainerManager(Protocol):
     def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         """Containers of this host carrying all of ``labels``."""
 
+    def close(self) -> None:
+        """Release the connection to the runtime (containers are left alone)."""
+
     def sweep(self, task_id: int | None = None) -> list[str]:
         """Remove every container of this host (or only task ``task_id``'s); return their names."""

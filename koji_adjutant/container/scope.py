@@ -66,8 +66,14 @@ class _LaterRemovals:
 
     def __init__(self) -> None:
         self.pending: list[tuple[ContainerManager, ContainerRef]] = []
+        self.managers: list[ContainerManager] = []
 
     def remove_all(self) -> None:
+        self._remove_pending()
+        while self.managers:
+            self.managers.pop().close()
+
+    def _remove_pending(self) -> None:
         while self.pending:
             manager, container = self.pending.pop()
             try:
@@ -99,6 +105,14 @@ def removal_after_result() -> Iterator[None]:
     finally:
         later, _later = _later, outer
         later.remove_all()
+
+
+def close_when_done(manager: ContainerManager) -> None:
+    """Close ``manager`` once its deferred removals are done (at once outside the block)."""
+    if _later is None:
+        manager.close()
+    else:
+        _later.managers.append(manager)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import koji
 from koji_adjutant import __version__
 from koji_adjutant.config import UsageError, load_config
 from koji_adjutant.daemon import containers, logsetup, loop, startup
-from koji_adjutant.daemon.login import LoginFailed, connect
+from koji_adjutant.hub.login import LoginFailed, connect, logout, this_host
 from koji_adjutant.daemon.manager import AdjutantTaskManager
 from koji_adjutant.daemon.options import DaemonOptions
 from koji_adjutant.errors import EX_CONFIG, EX_FAILURE, EX_OK, ConfigError
@@ -39,10 +39,7 @@ def _setup_logging(options) -> None:
 
 
 def _make_manager(options, session) -> AdjutantTaskManager:
-    try:
-        host = session.host.getHost()
-    except koji.AuthError as exc:
-        raise LoginFailed(f"the hub user is not a builder host: {exc}") from exc
+    host = this_host(session)
     runtime = containers.connect(options, host_name=host["name"],
                                  instance_id=options.instance_id)
     tm = AdjutantTaskManager(options, session, sweeper=runtime.sweep_task,
@@ -80,7 +77,7 @@ def run(argv: list[str] | None = None) -> int:
     logger.warning("koji-adjutant %s started as host %s (id %s)", __version__,
                    tm.host_name, tm.host_id)
     if options.skip_main:
-        session.logout()
+        logout(session)
         return EX_OK
     monitoring = open_monitoring(options, tm)
     if options.daemon:

@@ -21,6 +21,7 @@ import koji.tasks
 import requests
 
 from koji_adjutant.errors import EX_FAILURE, EX_OK
+from koji_adjutant.hub.login import logout
 
 logger = logging.getLogger("koji.build")
 
@@ -152,7 +153,7 @@ def _shutdown(tm) -> None:
 def _release_session(tm) -> None:
     """Log out, which also releases the host's exclusive session for the next process."""
     try:
-        tm.session.logout()
+        logout(tm.session)
     except (koji.GenericError, OSError) as exc:
         logger.warning("logout failed: %s", exc)
 

@@ -44,8 +44,8 @@ from koji_adjutant.container import (
     ContainerRef,
     PodmanManager,
 )
-from koji_adjutant.daemon.containers import open_manager
-from koji_adjutant.daemon.options import DaemonOptions
+from koji_adjutant.config.options import DaemonOptions
+from koji_adjutant.container.factory import open_manager
 from koji_adjutant.local import watchdog
 from koji_adjutant.local.options import LOCAL_SERVER
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from koji_adjutant.config import DEFAULT_CONFIG, read_config_files
 from koji_adjutant.config.adjutant import build_adjutant_options, env_name
 from koji_adjutant.config.kojid import KojidOptions, file_values
-from koji_adjutant.daemon.options import DaemonOptions
+from koji_adjutant.config.options import DaemonOptions
 
 LOCAL_DEFAULT_IMAGE = "localhost/koji-adjutant-buildroot:test"
 LOCAL_SERVER = "local"

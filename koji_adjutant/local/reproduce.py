@@ -22,6 +22,8 @@ import requests
 
 from koji_adjutant.buildroot.repo import RepoSource
 from koji_adjutant.errors import AdjutantError
+from koji_adjutant.hub import Hub
+from koji_adjutant.hub.login import client_session
 from koji_adjutant.local.runner import BuildPlan, host_arch
 from koji_adjutant.local.sources import Source
 from koji_adjutant.policy import PolicyResolver
@@ -56,15 +58,15 @@ def topurls(args) -> tuple[str, ...]:
 
 def plan_task(args, options, workdir: Path, console) -> tuple[BuildPlan, Source]:
     """The plan and source that re-run task ``args.task_id`` of ``args.hub`` here."""
-    session = koji.ClientSession(args.hub)
+    hub = Hub(client_session(args.hub))
     try:
-        task = _task(session, args.task_id)
+        task = _task(hub, args.task_id)
         method, params = task["method"], task["request"]
         opts = (params[-1] if params and isinstance(params[-1], dict) else {}) or {}
         if not opts.get("repo_id"):
             raise BadTask(f"task {args.task_id} names no repo_id; cannot reproduce its repo")
-        repo = session.repoInfo(opts["repo_id"], strict=True)
-        tag = session.getBuildConfig(params[1], event=repo["create_event"])
+        repo = hub.repo_info(opts["repo_id"])
+        tag = hub.build_config(params[1], event=repo["create_event"])
         source = _source(method, params, options, workdir)
     except (koji.GenericError, requests.RequestException, OSError) as exc:
         if isinstance(exc, AdjutantError):
@@ -73,7 +75,7 @@ def plan_task(args, options, workdir: Path, console) -> tuple[BuildPlan, Source]
     arch = args.arch or (params[2] if method == "buildArch" else host_arch())
     console.say(f"reproducing {method} task {args.task_id}: tag {tag['name']}, "
                 f"repo {repo['id']}, arch {arch}")
-    resolver = PolicyResolver.from_options(session, options.adjutant)
+    resolver = PolicyResolver.from_options(hub, options.adjutant)
     plan = BuildPlan(
         arch=arch, tag_config=tag, repo=repo, task_id=args.task_id,
         repos=lambda br_arch: RepoSource.locate(options, tag["name"], repo["id"],
@@ -82,8 +84,8 @@ def plan_task(args, options, workdir: Path, console) -> tuple[BuildPlan, Source]
     return plan, source
 
 
-def _task(session, task_id: int) -> dict:
-    task = session.getTaskInfo(task_id, request=True)
+def _task(hub: Hub, task_id: int) -> dict:
+    task = hub.task_info(task_id, request=True)
     if not task:
         raise BadTask(f"task {task_id} does not exist on this hub")
     if task["method"] not in METHODS:

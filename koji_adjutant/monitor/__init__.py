@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 
-from koji_adjutant.daemon.containers import open_manager
+from koji_adjutant.container.factory import open_manager
 from koji_adjutant.monitor.server import ADDRESS_FILE, MonitorEndpoint
 from koji_adjutant.monitor.service import Monitor
 

@@ -25,6 +25,7 @@ from koji_adjutant import __version__
 from koji_adjutant.container import ContainerManager
 from koji_adjutant.monitor.metrics import Metrics
 from koji_adjutant.container.journal import journal_path, read_new
+from koji_adjutant.hub import Hub
 from koji_adjutant.monitor.probes import PodmanProbe
 from koji_adjutant.monitor.state import CheckIn, MonitorState, TaskRecord
 from koji_adjutant.monitor.tasklogs import (
@@ -205,14 +206,15 @@ def _params(method: str, request: Any) -> dict:
 
 def _outcome(session, task_id: int) -> tuple[str, Any, str | None]:
     """State, result and failure message of an ended task, as the hub has them."""
+    hub = Hub(session)
     try:
-        info = session.getTaskInfo(task_id)
+        info = hub.task_info(task_id)
         state = koji.TASK_STATES[info["state"]] if info else "UNKNOWN"
         if state != "CLOSED":
             if state == "FAILED":
-                session.getTaskResult(task_id)
+                hub.task_result(task_id)
             return state, None, None
-        return state, session.getTaskResult(task_id), None
+        return state, hub.task_result(task_id), None
     except koji.GenericError as exc:
         return "FAILED", None, str(exc).strip().splitlines()[-1][:2000]
     except (requests.RequestException, OSError) as exc:

@@ -13,17 +13,16 @@ import os
 from pathlib import Path
 
 import koji
-from koji.tasks import BaseTaskHandler, RefuseTask
+from koji.tasks import RefuseTask
 
-from koji_adjutant.buildroot.logs import HubLogUploader, TaskLogs
-from koji_adjutant.daemon.containers import open_task_manager
-from koji_adjutant.policy import PolicyResolver
+from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.repos.runner import RepoContainer, RepoContainerParams
+from koji_adjutant.resources import ResourcedTaskHandler
 
 logger = logging.getLogger("koji.build.repos")
 
 
-class RepoTaskHandler(BaseTaskHandler):
+class RepoTaskHandler(ResourcedTaskHandler):
     """Base class of the repository task handlers."""
 
     def volume_dir(self, subdir: str = "repos") -> Path:
@@ -39,27 +38,17 @@ class RepoTaskHandler(BaseTaskHandler):
 
     def repo_in_init(self, repo_id: int) -> dict:
         """The repo (``repoInfo``), which must still be INIT."""
-        repo = self.session.repoInfo(repo_id, strict=True)
-        if repo["state"] != koji.REPO_INIT:
-            raise koji.GenericError(f"Repo {repo_id} not in INIT state (got "
-                                    f"{koji.REPO_STATES[repo['state']]})")
-        return repo
+        return self.hub.repo_in_init(repo_id)
 
     def task_logs(self) -> TaskLogs:
-        if not hasattr(self, "_logs"):
-            self._logs = TaskLogs(Path(self.workdir) / "logs",
-                                  HubLogUploader(self.session, self.getUploadDir()),
-                                  limit=self.options.adjutant.log_limit)
-        return self._logs
+        return self.resources.logs
 
     def repo_container(self, tag_id: int, event: int | None, arch: str, outdir: Path, *,
                        read_only: tuple[str, ...] = (), network: bool = False
                        ) -> RepoContainer:
         """The task's container for ``arch`` (use it as a context manager)."""
         adj = self.options.adjutant
-        choice = PolicyResolver(self.session, adj.default_image, enabled=adj.policy_enabled,
-                                cache_ttl=adj.policy_cache_ttl).resolve(
-            tag_id, event, self.method, arch)
+        choice = self.resources.image(tag_id, event, arch)
         logs = self.task_logs()
         logs.append("createrepo_container.log",
                     f"image: {choice.image} (chosen by {choice.source})\n"
@@ -69,9 +58,7 @@ class RepoTaskHandler(BaseTaskHandler):
             topdir=self.options.topdir, outdir=outdir, read_only=read_only,
             network=adj.network_mode if network else "none",
             timeout=self.options.rpmbuild_timeout)
-        host = self.session.host.getHost()["name"]
-        manager = open_task_manager(self.options, host, self.id)
-        return RepoContainer(params, manager, logs, pull_policy=adj.pull_policy)
+        return RepoContainer(params, self.resources.manager, logs, pull_policy=adj.pull_policy)
 
     def upload_files(self, directory: Path, relpath: str | None = None) -> list[str]:
         """Upload every regular file directly in ``directory``; their names, sorted."""

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import koji
 from koji.daemon import SCM
-from koji.tasks import BaseTaskHandler, ServerExit
+from koji.tasks import ServerExit
 
 from koji_adjutant.errors import TaskFailed
+from koji_adjutant.hub import HubTaskHandler
 from koji_adjutant.tasks.arches import SrpmArches, build_arches, task_arch
 
 logger = logging.getLogger("koji.build.BuildTask")
@@ -115,12 +116,11 @@ def merge_results(results: list[tuple[str, dict]]) -> Imports:
     return Imports(srpms[0], rpms, brmap, logs)
 
 
-class BuildTask(BaseTaskHandler):
+class BuildTask(HubTaskHandler):
     Methods = ["build"]
     # the parent mostly waits for its subtasks
     _taskWeight = 0.2
 
-    _config: dict | None = None
 
     def handler(self, src, target, opts=None):
         opts = BuildOpts.parse(opts)
@@ -134,7 +134,7 @@ class BuildTask(BaseTaskHandler):
         header = self._read_header(srpm)
         data = self._build_data(header, source, opts)
         arches = self._arches(dest, header, data["name"], opts)
-        build_id = self.session.host.initBuild(data) if opts.imports else None
+        build_id = self.hub.init_build(data) if opts.imports else None
         self._build_and_import(srpm, header, dest, arches, repo["id"], build_id, opts)
         if opts.imports and not dest.skip_tag:
             self._tag(dest.dest_tag, build_id)
@@ -153,18 +153,10 @@ class BuildTask(BaseTaskHandler):
                                   "the path of an uploaded .src.rpm relative to the work dir)")
 
     def _given_repo(self, repo_id) -> dict | None:
-        if repo_id is None:
-            return None
-        repo = self.session.repoInfo(repo_id)
-        if not repo:
-            raise koji.BuildError(f"No such repo: {repo_id}")
-        state = koji.REPO_STATES[repo["state"]]
-        if state not in ("READY", "EXPIRED"):
-            raise koji.BuildError(f"Bad repo: {repo_id} ({state})")
-        return repo
+        return None if repo_id is None else self.hub.usable_repo(repo_id)
 
     def _resolve_target(self, target, repo: dict | None, opts: BuildOpts) -> Target:
-        info = self.session.getBuildTarget(target, event=self.event_id) if target else None
+        info = self.hub.build_target(target, event=self.event_id) if target else None
         if info:
             if repo and repo["tag_id"] != info["build_tag"]:
                 raise koji.BuildError(f"Repo/Target mismatch: repo {repo['id']} is of "
@@ -176,7 +168,7 @@ class BuildTask(BaseTaskHandler):
             raise koji.GenericError(f"unknown build target: {target}")
         if target is None:
             return Target(None, repo["tag_id"], repo["tag_id"], repo["tag_name"], True)
-        tag = self.session.getTag(target, event=self.event_id)
+        tag = self.hub.tag(target, event=self.event_id)
         if not tag:
             raise koji.GenericError(f"neither tag nor target: {target}")
         return Target(None, repo["tag_id"], tag["id"], tag["name"], opts.skip_tag)
@@ -184,7 +176,7 @@ class BuildTask(BaseTaskHandler):
     def _current_repo(self, dest: Target, opts: BuildOpts) -> dict:
         """A repo of the build tag (with ``wait_builds`` in it), waited for if need be."""
         repo = self.getRepo(dest.build_tag, builds=list(opts.wait_builds), wait=opts.wait_repo)
-        self.event_id = self.session.getLastEvent()["id"]
+        self.event_id = self.hub.last_event()
         return repo
 
     def _assert_policies(self, src: str, dest: Target, opts: BuildOpts) -> None:
@@ -197,18 +189,16 @@ class BuildTask(BaseTaskHandler):
         if not dest.skip_tag:
             data["tag"] = dest.dest_tag
         if not SCM.is_scm_url(src) and not opts.scratch:
-            self.session.host.assertPolicy("build_from_srpm", data)
+            self.hub.assert_policy("build_from_srpm", data)
         if opts.repo_id is not None:
-            self.session.host.assertPolicy("build_from_repo_id", data)
-        self.session.host.assertPolicy("build_rpm", data)
+            self.hub.assert_policy("build_from_repo_id", data)
+        self.hub.assert_policy("build_rpm", data)
 
     # ---------------------------------------------------------------- the SRPM
 
     def _build_config(self, dest: Target) -> dict:
         """The build tag's config at the build's event (read once)."""
-        if self._config is None:
-            self._config = self.session.getBuildConfig(dest.build_tag, event=self.event_id)
-        return self._config
+        return self.hub.build_config(dest.build_tag, event=self.event_id)
 
     def _make_srpm(self, src: str, dest: Target, repo_id: int,
                    opts: BuildOpts) -> tuple[str, dict | None]:
@@ -260,7 +250,7 @@ class BuildTask(BaseTaskHandler):
         return data
 
     def _arches(self, dest: Target, header, name: str, opts: BuildOpts) -> list[str]:
-        pkg = self.session.getPackageConfig(dest.dest_tag, name, event=self.event_id)
+        pkg = self.hub.package_config(dest.dest_tag, name, event=self.event_id)
         if not dest.skip_tag and opts.imports:
             if pkg is None:
                 raise TaskFailed(f"package {name} not in list for tag {dest.dest_tag_name}")
@@ -280,11 +270,10 @@ class BuildTask(BaseTaskHandler):
         try:
             imports = self._run_builds(srpm, header, dest, arches, repo_id, opts)
             if opts.scratch:
-                self.session.host.moveBuildToScratch(self.id, imports.srpm, imports.rpms,
-                                                     logs=imports.logs)
+                self.hub.move_to_scratch(self.id, imports.srpm, imports.rpms, imports.logs)
             else:
-                self.session.host.completeBuild(self.id, build_id, imports.srpm, imports.rpms,
-                                                imports.brmap, logs=imports.logs)
+                self.hub.complete_build(self.id, build_id, imports.srpm, imports.rpms,
+                                        imports.brmap, imports.logs)
         except (SystemExit, ServerExit, KeyboardInterrupt):
             raise
         except Exception:
@@ -294,7 +283,7 @@ class BuildTask(BaseTaskHandler):
 
     def _fail_build(self, build_id: int) -> None:
         try:
-            self.session.host.failBuild(self.id, build_id)
+            self.hub.fail_build(self.id, build_id)
         except koji.GenericError as exc:
             # the original error is the one to report; this only leaves a trace
             logger.error("could not mark build %d failed: %s", build_id, exc)

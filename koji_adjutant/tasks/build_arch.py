@@ -53,11 +53,11 @@ class BuildArchTask(BuildrootTaskHandler):
     def _update_weight(self, name: str) -> None:
         """Raise the weight by past build duration (+0.75 per hour, capped), as kojid."""
         try:
-            avg = self.session.getAverageBuildDuration(name, age=6)
+            avg = self.hub.average_build_duration(name, age=6)
         except koji.ParameterError:
-            avg = self.session.getAverageBuildDuration(name)
+            avg = self.hub.average_build_duration(name)
         if avg and avg > 0:
-            self.session.host.setTaskWeight(self.id, self._taskWeight + min(18, avg / 4800))
+            self.hub.set_task_weight(self.id, self._taskWeight + min(18, avg / 4800))
 
     def _buildroot_arch(self, arch: str, tag: dict) -> str:
         if arch != "noarch":

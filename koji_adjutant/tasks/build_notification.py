@@ -13,9 +13,9 @@ import posixpath
 import urllib.parse
 
 import koji
-from koji.tasks import BaseTaskHandler
 
 from koji_adjutant import mail
+from koji_adjutant.hub import HubTaskHandler
 
 logger = logging.getLogger("koji.build.BuildNotificationTask")
 
@@ -25,7 +25,7 @@ SECTIONS = (("FAILED", "Failed tasks"), ("CANCELED", "Canceled tasks"),
             ("CLOSED", "Closed tasks"))
 
 
-class BuildNotificationTask(BaseTaskHandler):
+class BuildNotificationTask(HubTaskHandler):
     Methods = ["buildNotification"]
     _taskWeight = 0.1
 
@@ -63,22 +63,22 @@ class BuildNotificationTask(BaseTaskHandler):
         hosts: dict[int, str] = {}
         out, todo = [], [root_id]
         while todo:
-            info = self.session.getTaskInfo(todo.pop(0), request=True)
+            info = self.hub.task_info(todo.pop(0), request=True)
             host_id = info.get("host_id")
             if host_id and host_id not in hosts:
-                hosts[host_id] = (self.session.getHost(host_id) or {}).get("name", str(host_id))
+                hosts[host_id] = (self.hub.host(host_id) or {}).get("name", str(host_id))
             info["host_name"] = hosts.get(host_id, "(no host)")
             info["result_text"] = self._result_text(info)
-            info["files"] = self.session.listTaskOutput(info["id"], all_volumes=True)
+            info["files"] = self.hub.task_output(info["id"])
             out.append(info)
-            todo.extend(child["id"] for child in self.session.getTaskChildren(info["id"]))
+            todo.extend(child["id"] for child in self.hub.task_children(info["id"]))
         return out
 
     def _result_text(self, info: dict) -> str:
         if koji.TASK_STATES[info["state"]] not in ("CLOSED", "FAILED", "CANCELED"):
             return ""
         try:
-            result = self.session.getTaskResult(info["id"])
+            result = self.hub.task_result(info["id"])
         except koji.GenericError as exc:
             return str(exc)
         except Exception as exc:  # the hub's own faults (e.g. a canceled task)
@@ -101,12 +101,12 @@ class BuildNotificationTask(BaseTaskHandler):
         return lines
 
     def _canceler(self) -> str:
-        owner = self.session.getTaskInfo(self.id)["owner"]
-        return (self.session.getUser(owner) or {}).get("name", str(owner))
+        owner = self.hub.task_info(self.id)["owner"]
+        return (self.hub.user(owner) or {}).get("name", str(owner))
 
     def _changelog(self, build) -> list[str]:
-        entries = self.session.getChangelogEntries(build["id"],
-                                                   queryOpts={"limit": CHANGELOG_ENTRIES})
+        entries = self.hub.changelog_entries(build["id"],
+                                             queryOpts={"limit": CHANGELOG_ENTRIES})
         if not entries:
             return []
         lines = ["Changelog:"]

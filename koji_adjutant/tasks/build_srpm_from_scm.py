@@ -50,7 +50,7 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
         """Parse and vet the URL, then allowed_scms and/or the build_from_scm policy."""
         rules = scmlib.ScmRules.from_options(self.options)
         scm = scmlib.open_scm(url, rules.allow_password)
-        channel = self.session.getChannel(self.taskinfo["channel_id"], strict=True)["name"]
+        channel = self.hub.channel_name(self.taskinfo["channel_id"])
         policy_data = {"user_id": self.taskinfo["owner"], "channel": channel,
                        "scratch": opts.get("scratch")}
         scmlib.authorise(scm, rules, self.session, policy_data)

@@ -1,10 +1,10 @@
 """What every buildroot task handler shares: repo and tag lookup, host check, the buildroot.
 
-``BuildrootTaskHandler.buildroot(...)`` assembles a ``Buildroot`` for this task:
-the tag's config at the repo's event, the image chosen by the hub's policy,
-the repo source, the hub record, the task's logs (streamed to the hub, their
-``build.log`` opening with the ``koji-adjutant local reproduce`` command line)
-and a container manager opened in this (forked) task process.
+``BuildrootTaskHandler.buildroot(...)`` assembles a ``Buildroot`` for this task
+from its ``TaskResources`` (the image chosen by the hub's policy, the logs,
+whose ``build.log`` opens with the ``koji-adjutant local reproduce`` command
+line, and the container manager) and the hub: the tag's config at the repo's
+event, the repo source, the external repos and the buildroot's hub record.
 """
 
 import logging
@@ -13,17 +13,14 @@ from pathlib import Path
 import koji
 import requests
 import rpm
-from koji.tasks import BaseTaskHandler
 
 from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
 from koji_adjutant.buildroot.environment import BuildEnvironment
-from koji_adjutant.buildroot.logs import HubLogUploader, TaskLogs
 from koji_adjutant.buildroot.packages import ExternalRepo
-from koji_adjutant.buildroot.record import HubRecord
 from koji_adjutant.buildroot.repo import RepoSource
-from koji_adjutant.daemon.containers import open_task_manager
 from koji_adjutant.errors import TaskFailed
-from koji_adjutant.policy import PolicyResolver
+from koji_adjutant.hub import usable_repo_state
+from koji_adjutant.resources import ResourcedTaskHandler
 
 logger = logging.getLogger("koji.build.BaseTaskHandler")
 
@@ -37,36 +34,34 @@ def canonical_arches(arches: str | None) -> set[str]:
     return {koji.canonArch(a) for a in (arches or "").split()}
 
 
-class BuildrootTaskHandler(BaseTaskHandler):
+class BuildrootTaskHandler(ResourcedTaskHandler):
     """Base class of handlers that run a build in a buildroot container."""
 
     def checkHost(self, hostdata) -> bool:
         """Refuse (so another builder takes it) when this host cannot build for the tag."""
         tag = self.params[1]
-        tag_arches = canonical_arches(self.session.getBuildConfig(tag)["arches"])
+        tag_arches = canonical_arches(self.hub.build_config(tag)["arches"])
         host_arches = canonical_arches(hostdata.get("arches"))
         return bool(tag_arches & host_arches)
 
     def repo_info(self, repo_id: int) -> dict:
         """The task's repo: must exist and be READY (or EXPIRED, still usable)."""
-        repo = self.session.repoInfo(repo_id, strict=True)
-        state = koji.REPO_STATES[repo["state"]]
-        if state not in ("READY", "EXPIRED"):
-            raise koji.BuildrootError(f"Bad repo {repo_id} for the buildroot: state {state}")
+        repo = self.hub.repo_info(repo_id)
+        if not usable_repo_state(repo):
+            raise koji.BuildrootError(f"Bad repo {repo_id} for the buildroot: state "
+                                      f"{koji.REPO_STATES[repo['state']]}")
         return repo
 
     def tag_config(self, tag, repo: dict) -> dict:
         """The build tag's config at the repo's event; the repo must be the tag's."""
-        config = self.session.getBuildConfig(tag, event=repo["create_event"])
+        config = self.hub.build_config(tag, event=repo["create_event"])
         if config["id"] != repo["tag_id"]:
             raise koji.BuildrootError(f"tag/repo mismatch: repo {repo['id']} belongs to "
                                       f"{repo['tag_name']}, not {config['name']}")
         return config
 
     def host_info(self) -> dict:
-        if not hasattr(self, "_host"):
-            self._host = self.session.host.getHost()
-        return self._host
+        return self.hub.this_host()
 
     def buildroot(self, tag_config: dict, repo: dict, arch: str,
                   install_group: str) -> Buildroot:
@@ -74,27 +69,21 @@ class BuildrootTaskHandler(BaseTaskHandler):
         event = repo["create_event"]
         source = RepoSource.locate(self.options, tag_config["name"], repo["id"],
                                    koji.canonArch(arch))
-        adj = self.options.adjutant
-        image = PolicyResolver(self.session, adj.default_image, enabled=adj.policy_enabled,
-                               cache_ttl=adj.policy_cache_ttl).resolve(
-            tag_config["id"], event, self.method, arch)
+        image = self.resources.image(tag_config["id"], event, arch)
         params = BuildrootParams(
             task_id=self.id, method=self.method, repo=source, image=image,
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
             external_repos=self._external_repos(tag_config["id"], event))
-        manager = open_task_manager(self.options, self.host_info()["name"], self.id)
-        logs = TaskLogs(Path(self.workdir) / "logs",
-                        HubLogUploader(self.session, self.getUploadDir()),
-                        limit=self.options.adjutant.log_limit)
+        logs = self.resources.logs
         logs.append("build.log", f"To reproduce this build locally: "
                                  f"{reproduce_command(self.id, self.options.server)}\n")
-        return Buildroot(params, options=self.options, manager=manager,
-                         record=HubRecord(self.session, self.id), logs=logs,
+        return Buildroot(params, options=self.options, manager=self.resources.manager,
+                         record=self.hub.buildroot_record(self.id), logs=logs,
                          workdir=Path(self.workdir) / "buildroot")
 
     def _external_repos(self, tag_id: int, event: int) -> tuple[ExternalRepo, ...]:
-        rows = self.session.getExternalRepoList(tag_id, event=event)
+        rows = self.hub.external_repos(tag_id, event=event)
         return tuple(ExternalRepo(r["external_repo_id"], r["external_repo_name"], r["url"])
                      for r in rows)
 

@@ -12,7 +12,8 @@ import logging
 
 import koji
 from koji.daemon import SCM
-from koji.tasks import BaseTaskHandler
+
+from koji_adjutant.hub import HubTaskHandler
 
 logger = logging.getLogger("koji.build.ChainBuildTask")
 
@@ -35,7 +36,7 @@ def split_level(level: list[str]) -> tuple[dict[int, str], list[str]]:
     return urls, [s for s in level if not SCM.is_scm_url(s)]
 
 
-class ChainBuildTask(BaseTaskHandler):
+class ChainBuildTask(HubTaskHandler):
     Methods = ["chainbuild"]
     # the parent only waits for its subtasks
     _taskWeight = 0.1
@@ -45,7 +46,7 @@ class ChainBuildTask(BaseTaskHandler):
         if opts.get("scratch"):
             raise koji.BuildError("--scratch is not allowed with chain-builds")
         levels = check_levels(srcs)
-        target_info = self.session.getBuildTarget(target)
+        target_info = self.hub.build_target(target)
         if not target_info:
             raise koji.GenericError(f"unknown build target: {target}")
         nvrs: list[str] = []
@@ -69,7 +70,7 @@ class ChainBuildTask(BaseTaskHandler):
         self.wait(tasks, all=True, failany=True)
         nvrs = []
         for task_id in tasks:
-            builds = self.session.listBuilds(taskID=task_id)
+            builds = self.hub.builds_of_task(task_id)
             if builds:
                 nvrs.append(builds[0]["nvr"])
         return nvrs

@@ -58,7 +58,7 @@ class CreateDistRepoTask(RepoTaskHandler):
     def _job(self, repo: dict, arch: str, opts: dict) -> dist_steps.DistJob:
         dist_dir = Path(self.options.topdir, "repos-dist", repo["tag_name"])
         comps = dist_dir / str(repo["id"]) / "groups" / "comps.xml"
-        old = self.session.getRepo(repo["tag_id"], state=koji.REPO_READY, dist=True)
+        old = self.hub.latest_dist_repo(repo["tag_id"])
         old_arch = dist_dir / str(old["id"]) / arch if old else None
         return dist_steps.DistJob(
             arch=arch, outdir=Path(self.workdir) / "distrepo",
@@ -72,7 +72,7 @@ class CreateDistRepoTask(RepoTaskHandler):
         """``--oldpackagedirs`` of the dist repos named for deltas (each must exist)."""
         dirs = []
         for repo_id in repo_ids:
-            old = self.session.repoInfo(repo_id, strict=True)
+            old = self.hub.repo_info(repo_id)
             if not old["dist"]:
                 raise TaskFailed(f"delta repo {repo_id} is not a dist repo")
             packages = Path(self.options.topdir, "repos-dist", old["tag_name"],
@@ -83,7 +83,7 @@ class CreateDistRepoTask(RepoTaskHandler):
         return tuple(dirs)
 
     def _chosen(self, repo: dict, arch: str, keys: list, opts: dict) -> list[dict]:
-        rows, builds = self.session.listTaggedRPMS(
+        rows, builds = self.hub.tagged_rpms(
             repo["tag_id"], event=opts.get("event"), arch=distsel.compat_arches(arch),
             latest=opts.get("latest"), inherit=opts.get("inherit"), rpmsigs=True)
         self._builds = {build.get("build_id") or build["id"]: build for build in builds}
@@ -113,7 +113,7 @@ class CreateDistRepoTask(RepoTaskHandler):
     def _write_signed(self, chosen: list[dict]) -> None:
         signed = [rpm for rpm in chosen if rpm.get("sigkey")]
         for rpm in signed:
-            self.session.host.writeSignedRPM(rpm["id"], rpm["sigkey"])
+            self.hub.write_signed_rpm(rpm["id"], rpm["sigkey"])
         self._upload_text("written_signed_rpms.log", "".join(
             f"{distsel.nvra(rpm)}.rpm {rpm['sigkey']}\n" for rpm in signed))
 

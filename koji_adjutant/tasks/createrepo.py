@@ -30,7 +30,7 @@ class CreaterepoTask(RepoTaskHandler):
         job = steps.CreaterepoJob(arch, self._arch_dir(repo, arch),
                                   Path(self.workdir) / "createrepo",
                                   skip_stat=self.options.createrepo_skip_stat)
-        external = self.session.getExternalRepoList(repo["tag_id"],
+        external = self.hub.external_repos(repo["tag_id"],
                                                     event=repo["create_event"])
         mode = self._merge_mode(external)
         sources = merge_sources(str(job.premerge), external, arch, self.options.topdir,
@@ -66,6 +66,6 @@ class CreaterepoTask(RepoTaskHandler):
         """Copy the old repo's repodata in for ``--update``; whether to update."""
         if not (oldrepo and job.pkglist and self.options.createrepo_update):
             return False
-        old = self.session.repoInfo(oldrepo["id"], strict=True)
+        old = self.hub.repo_info(oldrepo["id"])
         old_dir = self.volume_dir("repos") / old["tag_name"] / str(old["id"]) / job.arch
         return steps.copy_old_repodata(job, old_dir, self.task_logs())

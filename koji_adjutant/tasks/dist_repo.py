@@ -32,7 +32,7 @@ class DistRepoTask(RepoTaskHandler):
         task_opts = dict(task_opts or {})
         if task_opts.get("multilib"):
             raise TaskFailed(MULTILIB_REFUSAL)
-        tinfo = self.session.getTag(tag, strict=True, event=task_opts.get("event"))
+        tinfo = self.hub.tag(tag, strict=True, event=task_opts.get("event"))
         self.volume_dir("packages")
         arches = dist_arches(task_opts.get("arch"), tinfo["arches"])
         subtasks = {arch: self.subtask("createdistrepo",
@@ -40,6 +40,6 @@ class DistRepoTask(RepoTaskHandler):
                                        label=arch, arch="noarch") for arch in arches}
         self.wait(list(subtasks.values()), all=True, failany=True)
         for arch, task_id in subtasks.items():
-            self.session.host.distRepoMove(repo_id, koji.pathinfo.taskrelpath(task_id), arch)
-        self.session.host.repoDone(repo_id, {})
+            self.hub.dist_repo_move(repo_id, koji.pathinfo.taskrelpath(task_id), arch)
+        self.hub.repo_done(repo_id, {})
         return f"Dist repository #{repo_id} successfully generated"

@@ -44,7 +44,7 @@ class NewRepoTask(RepoTaskHandler):
     def handler(self, tag, event=None, src=None, debuginfo=None, separate_src=None,
                 opts=None):
         opts = repo_opts(src, debuginfo, separate_src, opts)
-        tinfo = self.session.getTag(tag, strict=True, event=event)
+        tinfo = self.hub.tag(tag, strict=True, event=event)
         repos_dir = self.volume_dir("repos")
         repo_id, event_id = self._repo_init(tinfo, event, opts)
         repo_dir = repos_dir / tinfo["name"] / str(repo_id)
@@ -60,14 +60,14 @@ class NewRepoTask(RepoTaskHandler):
         if cloned:
             kwargs["repo_json_updates"] = {"cloned_from_repo_id": oldrepo["id"],
                                            "cloned_archs": cloned}
-        self.session.host.repoDone(repo_id, data, **kwargs)
+        self.hub.repo_done(repo_id, data, **kwargs)
         return repo_id, event_id
 
     def _repo_init(self, tinfo: dict, event, opts) -> tuple[int, int]:
         kwargs = {"opts": opts} if opts is not None else {}
         if event is not None:
             kwargs["event"] = event
-        repo_id, event_id = self.session.host.repoInit(tinfo["id"], task_id=self.id, **kwargs)
+        repo_id, event_id = self.hub.repo_init(tinfo["id"], task_id=self.id, **kwargs)
         return repo_id, event_id
 
     def _createrepo_subtasks(self, repo_id: int, oldrepo: dict | None,
@@ -84,8 +84,8 @@ class NewRepoTask(RepoTaskHandler):
         """Upload the old repodata of arches that did not change (``copy_old_repodata``)."""
         if not (oldrepo and self.options.copy_old_repodata):
             return {}, []
-        old = self.session.repoInfo(oldrepo["id"], strict=True)
-        new = self.session.repoInfo(repo_id, strict=True)
+        old = self.hub.repo_info(oldrepo["id"])
+        new = self.hub.repo_info(repo_id)
         old_dir = Path(self.options.topdir, "repos", old["tag_name"], str(old["id"]))
         data = {}
         clonable = clonable_arches(self.session, repo_dir, new, old_dir, old, arches)

@@ -8,22 +8,24 @@ on failure.  The ``build`` parent creates it with label ``tag``.
 
 import logging
 
-from koji.tasks import BaseTaskHandler, ServerExit
+from koji.tasks import ServerExit
+
+from koji_adjutant.hub import HubTaskHandler
 
 logger = logging.getLogger("koji.build.TagBuildTask")
 
 
-class TagBuildTask(BaseTaskHandler):
+class TagBuildTask(HubTaskHandler):
     Methods = ["tagBuild"]
     _taskWeight = 1.0
 
     def handler(self, tag_id, build_id, force=False, fromtag=None, ignore_success=False):
         owner = self.taskinfo["owner"]
         try:
-            build = self.session.getBuild(build_id, strict=True)
-            tag = self.session.getTag(tag_id, strict=True)
+            build = self.hub.build(build_id, strict=True)
+            tag = self.hub.tag(tag_id, strict=True)
             logger.info("tagging %s into %s", build["nvr"], tag["name"])
-            self.session.host.tagBuild(self.id, tag_id, build_id, force=force, fromtag=fromtag)
+            self.hub.tag_build(self.id, tag_id, build_id, force=force, fromtag=fromtag)
             self._notify(True, tag_id, fromtag, build_id, owner, ignore_success)
         except (SystemExit, ServerExit, KeyboardInterrupt):
             raise
@@ -35,5 +37,5 @@ class TagBuildTask(BaseTaskHandler):
 
     def _notify(self, success: bool, tag_id, fromtag, build_id, owner, ignore_success,
                 message: str = "") -> None:
-        self.session.host.tagNotification(success, tag_id, fromtag, build_id, owner,
-                                          ignore_success, message)
+        self.hub.tag_notification(success, tag_id, fromtag, build_id, owner,
+                                  ignore_success, message)

@@ -10,14 +10,14 @@ headers and the result string are kojid's, so mail filters and scripts keep work
 import logging
 
 import koji
-from koji.tasks import BaseTaskHandler
 
 from koji_adjutant import mail
+from koji_adjutant.hub import HubTaskHandler
 
 logger = logging.getLogger("koji.build.TagNotificationTask")
 
 
-class TagNotificationTask(BaseTaskHandler):
+class TagNotificationTask(HubTaskHandler):
     Methods = ["tagNotification"]
     _taskWeight = 0.1
 
@@ -35,14 +35,14 @@ class TagNotificationTask(BaseTaskHandler):
         return f"sent notification of tag operation {self.id} to: {', '.join(recipients)}"
 
     def _facts(self, tag_info, from_info, build_info, user_info) -> dict:
-        build = self.session.getBuild(build_info)
+        build = self.hub.build(build_info)
         if not build:
             raise koji.GenericError(f"no such build: {build_info}")
         # the hub passes a user id, or (some versions) the whole user dict
         user = user_info if isinstance(user_info, dict) else (
-            self.session.getUser(user_info) or {})
-        tag = self.session.getTag(tag_info) if tag_info else None
-        from_tag = self.session.getTag(from_info) if from_info else None
+            self.hub.user(user_info) or {})
+        tag = self.hub.tag(tag_info) if tag_info else None
+        from_tag = self.hub.tag(from_info) if from_info else None
         return {"build": build, "nvr": koji.buildLabel(build),
                 "user": user.get("name", str(user_info)),
                 "tag": tag["name"] if tag else None,

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from koji_adjutant.buildroot.logs import HubLogUploader, TaskLogs
+from koji_adjutant.buildroot.logs import TaskLogs
+from koji_adjutant.hub import HubLogUploader
 from koji_adjutant.container.execution import LineStreamer
 from koji_adjutant.errors import LogLimitExceeded, TaskFailed
 

@@ -259,13 +259,19 @@ def test_adjutant_section_values(conf):
         labels = site=ams
         monitoring_bind = [::1]:9100
         policy_enabled = no
-        policy_cache_ttl = 60
         """))).adjutant
     assert a.podman_url.startswith("ssh://core@builder.example.com:2222/")
     assert a.podman_identity == "/etc/kojid/podman_ed25519"
     assert (a.default_image, a.pull_timeout, a.pids, a.cpus) == (
         "quay.io/almalinux/almalinux:9", 300, 4096, 1.5)
-    assert (a.monitoring_bind, a.policy_enabled, a.policy_cache_ttl) == ("[::1]:9100", False, 60)
+    assert (a.monitoring_bind, a.policy_enabled) == ("[::1]:9100", False)
+
+
+def test_the_obsolete_policy_cache_ttl_is_ignored_with_a_warning(conf):
+    config = load(conf(MINIMAL + "[adjutant]\npolicy_cache_ttl = 60\n"))
+    assert not hasattr(config.adjutant, "policy_cache_ttl")
+    assert config.warnings == ("[adjutant] policy_cache_ttl is obsolete and ignored: each "
+                               "task reads the hub's image policy once (ADR 0004)",)
 
 
 def test_remote_monitoring_bind_allowed_when_asked(conf):

@@ -1,8 +1,8 @@
-"""PolicyResolver: precedence, arch canonicalisation, validation, external repos and caching.
+"""PolicyResolver: precedence, arch canonicalisation, validation, external repos, hub reads.
 
-The hub here is ``FakeHub``, a small in-memory stand-in answering getBuildConfig and
-getExternalRepo and counting the calls; tests/test_policy_hub.py runs the same resolver
-against the hub simulator over XML-RPC.
+The session here is ``FakeHub``, a small in-memory stand-in answering getBuildConfig and
+getExternalRepo and counting the calls, behind the real hub seam (``Hub``);
+tests/test_policy_hub.py runs the same resolver against the hub simulator over XML-RPC.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 
 from koji_adjutant.config.adjutant import AdjutantOptions
 from koji_adjutant.errors import ConfigError, TaskFailed
+from koji_adjutant.hub import Hub
 from koji_adjutant.policy import (
     DEFAULT_SOURCE,
     ImageChoice,
@@ -57,16 +58,9 @@ class FakeHub:
         return sum(1 for call in self.calls if call[0] == method)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def resolver(hub: FakeHub, **kwargs) -> PolicyResolver:
-    return PolicyResolver(hub, DEFAULT, **kwargs)
+    """A resolver as a task makes it: through that task's ``Hub``."""
+    return PolicyResolver(Hub(hub), DEFAULT, **kwargs)
 
 
 ALL_RULES = {
@@ -152,26 +146,18 @@ def test_an_invalid_inherited_value_names_the_tag_to_edit():
 
 def test_from_options_takes_the_adjutant_section_settings():
     hub = FakeHub({"adjutant.image": "img/tag"})
-    options = AdjutantOptions(default_image="img/conf", policy_enabled=False,
-                              policy_cache_ttl=0)
-    policy = PolicyResolver.from_options(hub, options)
+    options = AdjutantOptions(default_image="img/conf", policy_enabled=False)
+    policy = PolicyResolver.from_options(Hub(hub), options)
     choice = policy.resolve("build", None, "buildArch", "x86_64")
     assert (choice.image, choice.source) == ("img/conf", DEFAULT_SOURCE)
-    enabled = PolicyResolver.from_options(hub, AdjutantOptions(policy_cache_ttl=0))
-    for _ in range(2):
-        assert enabled.resolve("build", None, "buildArch", "x86_64").image == "img/tag"
-    assert hub.count("getBuildConfig") == 2
+    assert hub.count("getBuildConfig") == 0
+    enabled = PolicyResolver.from_options(Hub(hub), AdjutantOptions())
+    assert enabled.resolve("build", None, "buildArch", "x86_64").image == "img/tag"
 
 
 def test_the_default_image_is_checked_at_construction():
     with pytest.raises(ConfigError, match="default_image"):
         PolicyResolver(FakeHub(), "not one word")
-
-
-@pytest.mark.parametrize("kwargs", [{"cache_ttl": -1}, {"max_entries": 0}])
-def test_bad_cache_settings_are_rejected(kwargs):
-    with pytest.raises(ValueError):
-        resolver(FakeHub(), **kwargs)
 
 
 @pytest.mark.parametrize("method, arch", [("", "x86_64"), ("buildArch", "")])
@@ -221,55 +207,23 @@ def test_an_unknown_external_repo_fails_until_it_is_created():
     assert policy.resolve("build", None, "buildArch", "x86_64").external_repo == "later-rpms"
 
 
-def test_external_repo_lookups_are_cached_for_the_ttl():
-    clock = Clock()
-    hub = FakeHub({"adjutant.image": "img/tag", "adjutant.external_repo": "rpms"},
-                  repos=("rpms",))
-    hub.set("build", 5, hub.configs[("build", None)]["extra"])
-    policy = resolver(hub, cache_ttl=60, clock=clock)
-    policy.resolve("build", 5, "buildArch", "x86_64")
-    policy.resolve("build", 5, "buildArch", "x86_64")
-    assert hub.count("getExternalRepo") == 1
-    clock.now += 61
-    policy.resolve("build", 5, "buildArch", "x86_64")
-    assert hub.count("getExternalRepo") == 2
+# ---------------------------------------------------------------- hub reads
 
-
-# ---------------------------------------------------------------- caching
-
-def test_a_concrete_event_is_fetched_once_however_old():
-    clock = Clock()
+def test_a_task_reads_a_config_at_an_event_once():
     hub = FakeHub()
     hub.set("build", 5, {"adjutant.image": "img/five"})
-    policy = resolver(hub, cache_ttl=10, clock=clock)
+    policy = resolver(hub)
     for _ in range(3):
         assert policy.resolve("build", 5, "buildArch", "x86_64").image == "img/five"
-        clock.now += 1000
     assert hub.count("getBuildConfig") == 1
 
 
-def test_the_current_state_expires_after_the_ttl():
-    clock = Clock()
+def test_the_next_task_sees_a_changed_policy_at_once():
     hub = FakeHub({"adjutant.image": "img/old"})
-    policy = resolver(hub, cache_ttl=10, clock=clock)
-    assert policy.resolve("build", None, "buildArch", "x86_64").image == "img/old"
+    assert resolver(hub).resolve("build", None, "buildArch", "x86_64").image == "img/old"
     hub.set("build", None, {"adjutant.image": "img/new"})
-    clock.now += 9.9
-    assert policy.resolve("build", None, "buildArch", "x86_64").image == "img/old"
-    clock.now += 0.1
-    assert policy.resolve("build", None, "buildArch", "x86_64").image == "img/new"
+    assert resolver(hub).resolve("build", None, "buildArch", "x86_64").image == "img/new"
     assert hub.count("getBuildConfig") == 2
-
-
-def test_ttl_zero_never_caches_the_current_state_but_keeps_concrete_events():
-    hub = FakeHub({"adjutant.image": "img/now"})
-    hub.set("build", 5, {"adjutant.image": "img/five"})
-    policy = resolver(hub, cache_ttl=0)
-    for _ in range(2):
-        policy.resolve("build", None, "buildArch", "x86_64")
-        policy.resolve("build", 5, "buildArch", "x86_64")
-    assert hub.calls.count(("getBuildConfig", "build", None)) == 2
-    assert hub.calls.count(("getBuildConfig", "build", 5)) == 1
 
 
 def test_an_entry_for_one_event_never_answers_another():
@@ -284,21 +238,6 @@ def test_an_entry_for_one_event_never_answers_another():
     assert answers == [("build", 5, "img/five"), ("build", 6, "img/six"),
                        ("build", None, "img/now"), ("other", 5, "img/other"),
                        ("build", 5, "img/five"), ("build", 6, "img/six")]
-    assert hub.count("getBuildConfig") == 4
-
-
-def test_the_cache_is_a_bounded_lru():
-    hub = FakeHub()
-    for event in (1, 2, 3):
-        hub.set("build", event, {"adjutant.image": f"img/{event}"})
-    policy = resolver(hub, max_entries=2)
-    policy.build_config("build", 1)
-    policy.build_config("build", 2)
-    policy.build_config("build", 1)     # 1 is now the most recently used
-    policy.build_config("build", 3)     # evicts 2
-    policy.build_config("build", 1)
-    assert hub.count("getBuildConfig") == 3
-    policy.build_config("build", 2)
     assert hub.count("getBuildConfig") == 4
 
 

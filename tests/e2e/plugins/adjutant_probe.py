@@ -15,7 +15,7 @@ import koji
 from koji.tasks import BaseTaskHandler
 
 from koji_adjutant.container import ContainerSpec, TaskIdentity, task_container
-from koji_adjutant.daemon.containers import host_label, open_task_manager
+from koji_adjutant.container.factory import host_label, open_task_manager
 
 IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
 

@@ -1,4 +1,4 @@
-"""Logging in to the hub as a builder host, in kojid's order (contract 1.5).
+"""The hub session: made once, logged in as the builder host in kojid's order (contract 1.5).
 
 1. SSL client certificate (``cert``, or ``/etc/kojid/client.crt`` when it exists);
 2. user and password;
@@ -67,10 +67,28 @@ def _authenticate(session: koji.ClientSession, options) -> str:
                       "not configured: set cert (or user and password) in kojid.conf")
 
 
+def client_session(url: str, opts: dict | None = None) -> koji.ClientSession:
+    """The one place a hub session is made (the daemon's, and anonymous ones)."""
+    return koji.ClientSession(url, opts)
+
+
+def logout(session: koji.ClientSession) -> None:
+    """Log out: this also frees the host's exclusive session for the next process."""
+    session.logout()
+
+
+def this_host(session: koji.ClientSession) -> dict:
+    """The host record of the logged-in session; ``LoginFailed`` for a non-host user."""
+    try:
+        return session.host.getHost()
+    except koji.AuthError as exc:
+        raise LoginFailed(f"the hub user is not a builder host: {exc}") from exc
+
+
 def connect(options, force_lock: bool = False) -> koji.ClientSession:
     """Return a logged-in, exclusive hub session for this builder host."""
     session_opts = koji.grab_session_options(options)
-    session = koji.ClientSession(options.server, session_opts)
+    session = client_session(options.server, session_opts)
     try:
         how = _authenticate(session, options)
     except LoginFailed:
