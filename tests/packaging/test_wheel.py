@@ -1,7 +1,6 @@
 """The built wheel is complete and runs from a fresh virtualenv (no source tree on the path)."""
 
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -9,15 +8,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(ROOT)], check=True)
-    [built] = out.glob("koji_adjutant-*.whl")
-    return built
 
 
 @pytest.fixture(scope="module")
