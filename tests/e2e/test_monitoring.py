@@ -17,6 +17,7 @@ from pathlib import Path
 import koji
 import pytest
 from daemon_harness import task_state, wait_for
+from pngimage import matching_cells
 from prometheus_client.parser import text_string_to_metric_families
 from rpmkit import Package, make_koji_repo
 from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
@@ -88,7 +89,8 @@ def running_task(url: str, task_id: int) -> dict | None:
     return None
 
 
-def test_a_build_is_seen_while_it_runs_and_after(hub, f99, rpm_factory, start_daemon):
+def test_a_build_is_seen_while_it_runs_and_after(hub, f99, rpm_factory, start_daemon,
+                                                  tmp_path):
     daemon = start(start_daemon, hub)
     url = monitor_url(daemon)
     wait_for(lambda: get(url, "healthz")[0] == 200, timeout=30, what="healthz 200")
@@ -113,7 +115,7 @@ def test_a_build_is_seen_while_it_runs_and_after(hub, f99, rpm_factory, start_da
     assert task_state(hub, task_id) == "OPEN"
     names = [entry["name"] for entry in get(url, f"api/v1/tasks/{task_id}/logs")[1]["logs"]]
     assert {"build.log", "root.log", "state.log", "mock_config.log"} <= set(names)
-    check_page_shows_task(url, task_id)
+    check_page_shows_task(url, task_id, tmp_path)
 
     assert koji.TASK_STATES[hub.wait_task(task_id, timeout=300)["state"]] == "CLOSED"
     done = wait_for(lambda: (d := get(url, f"api/v1/tasks/{task_id}")[1])["finished"] and d,
@@ -148,17 +150,21 @@ def check_metrics_after_one_build(url: str) -> None:
     assert ("koji_adjutant_container_failures_total", (("operation", "exec"),)) not in m
 
 
-def check_page_shows_task(url: str, task_id: int) -> None:
-    """Headless Chromium renders the page; the running task and its log are in the DOM."""
+def check_page_shows_task(url: str, task_id: int, out_dir: Path) -> None:
+    """Headless Chromium renders the page; the running task and its log are in the DOM,
+    and a screenshot (written to out_dir) is laid out like the tracked one in docs/."""
     chrome = ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
               "--virtual-time-budget=8000", "--window-size=1200,1000"]
     dom = subprocess.run(chrome + ["--dump-dom", url], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     assert f'id="task-{task_id}"' in dom and "progress" in dom, dom[-3000:]
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    subprocess.run(chrome + [f"--screenshot={SCREENSHOT}", url], capture_output=True,
+    shot = out_dir / "status-page.png"
+    subprocess.run(chrome + [f"--screenshot={shot}", url], capture_output=True,
                    timeout=120, check=True)
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
+    share = matching_cells(shot, SCREENSHOT)
+    assert share >= 0.85, (f"the page no longer looks like {SCREENSHOT} ({share:.0%} of the "
+                           f"grid matches); if that is intended, copy {shot} there")
 
 
 class Relay:
