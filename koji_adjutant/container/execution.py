@@ -11,11 +11,14 @@ command is started by exactly one API call.  A timeout stops the command's
 process tree from the host (``proctree``).
 
 ``ExecFiles`` owns the two files of one exec; ``LineStreamer`` turns the growing
-log into lines; ``wait_for_exit`` is the polling loop.
+log into lines; ``wait_for_exit`` is the polling loop; ``judge`` turns how the
+wait ended into the error the caller sees (timeout, full disk, no exit status,
+failed command).  podman_exec.py drives these through the podman API.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import time
@@ -23,8 +26,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from koji_adjutant.container.manager import LogSink
+from koji_adjutant.container.errors import ContainerTimeout, DiskFull, ExecFailed
+from koji_adjutant.container.manager import ExecResult, LogSink
 from koji_adjutant.container.proctree import HostProcess
+from koji_adjutant.container.tracked import TrackedContainer
 
 CONTROL_TARGET = "/run/koji-adjutant"  # where the control directory appears inside
 READ_CHUNK = 1 << 20
@@ -32,6 +37,8 @@ MAX_LINE = 1 << 20  # a longer line is delivered in pieces of this size
 STATUS_MAX = 16  # bytes of a status file that are read at most
 POLL_MIN = 0.01
 POLL_MAX = 0.05
+# A filesystem with less free space than this (for unprivileged writers) counts as full.
+FULL_BELOW = 1024 * 1024
 
 # The wrapper always runs as the container's root, which alone can open the
 # control files; it drops to ``user`` (when given) only for the command itself,
@@ -208,3 +215,68 @@ def wait_for_exit(files: ExecFiles, streamer: LineStreamer, process: HostProcess
         if deadline is not None:
             interval = max(0.0, min(interval, deadline - time.monotonic()))
         time.sleep(interval)
+
+
+def full_filesystems(paths: Sequence[Path]) -> list[tuple[Path, int]]:
+    """Those of ``paths`` whose filesystem is full, with the bytes still free."""
+    full = []
+    for path in paths:
+        try:
+            stat = os.statvfs(path)
+        except OSError:
+            continue
+        free = stat.f_bavail * stat.f_frsize
+        if free < FULL_BELOW:
+            full.append((path, free))
+    return full
+
+
+def raise_if_full(record: TrackedContainer, argv: Sequence[str],
+                  cause: BaseException | None = None) -> None:
+    """Raise ``DiskFull`` when a disk the container writes to has no space left.
+
+    With an ``OSError`` ``cause`` only for ENOSPC or EDQUOT, and then even when
+    the space is back by the time we look.
+    """
+    if isinstance(cause, OSError) and cause.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return
+    paths = record.writable or (record.control,)
+    full = full_filesystems(paths)
+    if not full and cause is None:
+        return
+    path, free = full[0] if full else (paths[0], 0)
+    raise DiskFull(f"the disk is full: no space left for {path} ({free // 1024} KiB free)",
+                   container=record.ref.name, command=list(argv),
+                   hint="the build needs more room than the builder's workdir has; "
+                        "free space there or give the builder a larger disk") from cause
+
+
+def judge(record: TrackedContainer, outcome: ExecOutcome, result: ExecResult,
+          limit: float | None, kind: str, check: bool) -> None:
+    """Raise the error an exec that ended with ``outcome`` is (none for a good one).
+
+    ``limit`` and ``kind`` are the time limit the exec ran under and whose it
+    was (``exec`` or ``container``); ``check`` makes a non-zero exit an error.
+    """
+    name, argv = record.ref.name, list(result.argv)
+    if outcome.exit_code is None or not result.ok:
+        raise_if_full(record, argv)
+    if outcome.timed_out:
+        what = "the container's deadline" if kind == "container" else "its timeout"
+        raise ContainerTimeout(
+            f"the command ran longer than {what} of {limit:.0f} s and was stopped",
+            container=name, command=argv, timeout=limit or 0.0, kind=kind,
+            hint="raise the timeout in the configuration or find why the build hangs")
+    if outcome.exit_code is None and record.past_deadline():
+        raise ContainerTimeout(
+            "the container reached its deadline and was stopped while the command ran",
+            container=name, command=argv, timeout=limit or 0.0, kind="container",
+            hint="raise the timeout in the configuration or find why the build takes so long")
+    if outcome.exit_code is None:
+        raise ExecFailed("the command ended without an exit status (killed, or its "
+                         "container stopped)", container=name, command=argv,
+                         hint="look at the end of its log and at the container's state")
+    if check and not result.ok:
+        raise ExecFailed(f"the command failed with exit status {result.exit_code}",
+                         container=name, command=argv, exit_code=result.exit_code,
+                         hint="see its log for the reason")

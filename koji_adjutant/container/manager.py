@@ -47,6 +47,11 @@ class ContainerInfo:
     state: str
     labels: Mapping[str, str]
 
+    @property
+    def ref(self) -> ContainerRef:
+        """The reference to pass to ``remove`` and the other calls of a manager."""
+        return ContainerRef(self.id, self.name, self.labels)
+
 
 @dataclass(frozen=True)
 class ExecResult:
@@ -105,7 +110,7 @@ class ContainerManager(Protocol):
     def copy_from(self, container: ContainerRef, source: str, target: Path) -> Path:
         """Copy a file or directory tree at ``source`` in the container to host path ``target``."""
 
-    def inspect(self, container: ContainerRef | str) -> Mapping[str, Any]:
+    def inspect(self, container: ContainerRef) -> Mapping[str, Any]:
         """The runtime's own description of the container (for diagnostics and tests)."""
 
     def id_map(self, container: ContainerRef) -> IdMap:
@@ -117,8 +122,9 @@ class ContainerManager(Protocol):
     def disconnect_network(self, container: ContainerRef, network: str) -> None:
         """Disconnect the running container from ``network`` (e.g. after installs)."""
 
-    def remove(self, container: ContainerRef | str) -> None:
-        """Kill and remove the container at once; removing a missing one is not an error."""
+    def remove(self, container: ContainerRef) -> None:
+        """Kill and remove the container at once, and whatever the manager kept for it
+        on the host; removing a missing one is not an error."""
 
     def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         """Containers of this host carrying all of ``labels``."""

@@ -13,15 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from koji_adjutant.container.spec import (
-    NETWORK_BRIDGE,
-    NETWORK_HOST,
-    NETWORK_NONE,
-    ContainerSpec,
-    Mount,
-    ResourceLimits,
-    format_environment,
-)
+from koji_adjutant.container.spec import (NETWORK_BRIDGE, NETWORK_HOST, NETWORK_NONE,
+                                          ContainerSpec, Mount, ResourceLimits,
+                                          format_environment)
 
 CPU_PERIOD = 100_000  # microseconds; the quota is cpus * period
 DEADLINE_GRACE = 5  # seconds podman waits past the deadline before killing the container

@@ -3,15 +3,17 @@
 Owns, for every container it creates: the container itself (labelled with the
 task identity, this host and this daemon instance), its control directory
 under ``state_dir`` (bind-mounted at ``/run/koji-adjutant`` to carry exec
-output and exit status, see execution.py) and its whole-container deadline.
-``remove`` releases all three; ``sweep`` does the same for containers found by
-label, e.g. those of a task process that was killed.
+output and exit status, see execution.py) and its one record
+(``TrackedContainer``: id map, exec defaults, deadline).  ``remove`` releases
+all three, given the container's ``ContainerRef`` (whose name names the control
+directory); ``sweep`` does the same for containers found by label, e.g. those
+of a task process that was killed.  Commands run through ``PodmanExec``
+(podman_exec.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -19,33 +21,18 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from koji_adjutant.container import archive
-from koji_adjutant.container.errors import (
-    ContainerCreateError,
-    ContainerError,
-    ContainerTimeout,
-    DiskFull,
-    ExecFailed,
-    RuntimeUnavailable,
-)
-from koji_adjutant.container.execution import (
-    CONTROL_TARGET,
-    ExecFiles,
-    ExecOutcome,
-    LineStreamer,
-    MalformedStatus,
-    wait_for_exit,
-)
+from koji_adjutant.container.errors import ContainerCreateError, ContainerError, RuntimeUnavailable
+from koji_adjutant.container.execution import CONTROL_TARGET
 from koji_adjutant.container.idmap import IdMap, chown_tree
 from koji_adjutant.container.images import ImagePuller
 from koji_adjutant.container.manager import ContainerInfo, ContainerRef, ExecResult, LogSink
-from koji_adjutant.container.payload import create_payload, exec_payload
+from koji_adjutant.container.payload import create_payload
 from koji_adjutant.container.podman_api import ApiFailure, PodmanApi
-from koji_adjutant.container.proctree import HostProcess, stop_tree
+from koji_adjutant.container.podman_exec import PodmanExec
 from koji_adjutant.container.spec import (
     LABEL_HOST,
     LABEL_TASK_ID,
@@ -56,39 +43,11 @@ from koji_adjutant.container.spec import (
     label_filters,
     name_prefix,
 )
+from koji_adjutant.container.tracked import TrackedContainer, control_dir
 
 DEFAULT_SOCKET = "unix:///run/podman/podman.sock"
 DEFAULT_STATE_DIR = Path("/var/lib/koji-adjutant/containers")
-PID_WAIT = 5.0
 REMOVE_ATTEMPTS = 4
-# A filesystem with less free space than this (for unprivileged writers) counts as full.
-FULL_BELOW = 1024 * 1024
-
-
-def full_filesystems(paths: Sequence[Path]) -> list[tuple[Path, int]]:
-    """Those of ``paths`` whose filesystem is full, with the bytes still free."""
-    full = []
-    for path in paths:
-        try:
-            stat = os.statvfs(path)
-        except OSError:
-            continue
-        free = stat.f_bavail * stat.f_frsize
-        if free < FULL_BELOW:
-            full.append((path, free))
-    return full
-
-
-@dataclass
-class _Tracked:
-    """What the manager keeps about one container it created."""
-
-    ids: IdMap
-    user: str | None = None
-    exec_default: float | None = None
-    container_timeout: float | None = None
-    deadline: float | None = None
-    writable: tuple[Path, ...] = ()
 
 
 class PodmanManager:
@@ -110,7 +69,9 @@ class PodmanManager:
         self.state_dir = Path(state_dir)
         self._api = PodmanApi(base_url, timeout=api_timeout, identity=identity)
         self._images = ImagePuller(self._api, pull_policy, pull_timeout)
-        self._tracked: dict[str, _Tracked] = {}
+        self._exec = PodmanExec(self._api, start_timeout=start_timeout,
+                                stop_timeout=stop_timeout)
+        self._tracked: dict[str, TrackedContainer] = {}  # by container id
 
     def close(self) -> None:
         """Release the connection pool (containers are left alone)."""
@@ -143,7 +104,7 @@ class PodmanManager:
                 container=name, hint="create the directory on the host or fix the configuration")
         labels = build_labels(spec.task, host=self.host_label, instance_id=self.instance_id,
                               extra={**self.extra_labels, **spec.labels})
-        control = self._control_dir(name)
+        control = control_dir(self.state_dir, name)
         control.mkdir(parents=True, mode=0o700)
         body = create_payload(spec, name=name, labels=labels,
                               extra_mounts=(Mount(control, CONTROL_TARGET),),
@@ -160,26 +121,29 @@ class PodmanManager:
             raise
         ref = ContainerRef(answer["Id"], name, labels)
         try:
-            ids = IdMap.from_inspect(self.inspect(ref))
+            record = TrackedContainer(
+                ref, control, IdMap.from_inspect(self.inspect(ref)), user=spec.user,
+                exec_default=spec.timeouts.exec, container_timeout=spec.timeouts.container,
+                # the build's own mounts first: a message about a full disk names those
+                writable=(*(m.source for m in spec.mounts if not m.read_only), control))
             # only the container's root may open the exec control files
-            root = (ids.host_uid(0), ids.host_gid(0))
-            os.chown(control, *root)
+            os.chown(control, *record.root)
             for mount in spec.mounts:
                 if mount.hand_over:
-                    chown_tree(mount.source, *root)
+                    chown_tree(mount.source, *record.root)
         except BaseException:
             self.remove(ref)
             raise
-        self._tracked[ref.id] = _Tracked(
-            ids, user=spec.user, exec_default=spec.timeouts.exec,
-            container_timeout=spec.timeouts.container,
-            # the build's own mounts first: a message about a full disk names those
-            writable=(*(m.source for m in spec.mounts if not m.read_only), control))
+        self._tracked[ref.id] = record
         return ref
 
     def id_map(self, container: ContainerRef) -> IdMap:
         """How the container's user and group ids map to host ids."""
         return self._tracked[container.id].ids
+
+    def _record(self, container: ContainerRef) -> TrackedContainer:
+        return (self._tracked.get(container.id)
+                or TrackedContainer.stand_in(container, self.state_dir))
 
     def start(self, container: ContainerRef) -> None:
         """Start ``container``; its whole-container deadline counts from now."""
@@ -190,18 +154,16 @@ class PodmanManager:
             raise ContainerCreateError(f"podman could not start the container: {exc.message}",
                                        container=container.name,
                                        hint=_create_hint(exc.message)) from exc
-        tracked = self._tracked.get(container.id)
-        if tracked is not None and tracked.container_timeout is not None:
-            tracked.deadline = time.monotonic() + tracked.container_timeout
+        if container.id in self._tracked:
+            self._tracked[container.id].start_clock()
 
-    def inspect(self, container: ContainerRef | str) -> Mapping[str, Any]:
+    def inspect(self, container: ContainerRef) -> Mapping[str, Any]:
         """podman's inspect data of the container."""
-        ident = _ident(container)
         try:
-            return self._api.json("GET", f"/containers/{ident}/json")
+            return self._api.json("GET", f"/containers/{container.id}/json")
         except ApiFailure as exc:
             raise ContainerError(f"cannot inspect the container: {exc.message}",
-                                 container=_name(container),
+                                 container=container.name,
                                  hint="it may have been removed; run a sweep") from exc
 
     def stop(self, container: ContainerRef) -> None:
@@ -227,20 +189,22 @@ class PodmanManager:
                                  hint="the build must not run with a network; check the "
                                       "podman network configuration") from exc
 
-    def remove(self, container: ContainerRef | str) -> None:
-        """Kill and remove the container and its control directory at once."""
-        ident = _ident(container)
+    def remove(self, container: ContainerRef) -> None:
+        """Kill and remove the container, then its control directory and its record.
+
+        A container that is gone already is not an error; its directory goes all
+        the same.  If podman cannot remove it, both stay for a later sweep.
+        """
         try:
-            self._delete(ident)
+            self._delete(container.id)
         except ApiFailure as exc:
             raise ContainerError(f"cannot remove the container: {exc.message}",
-                                 container=_name(container),
+                                 container=container.name,
                                  hint="remove it with 'podman rm -f' and check the podman "
                                       "service") from exc
-        self._tracked.pop(ident, None)
-        # a bare string may be the name (then its control directory goes now) or the
-        # id (then the next full sweep removes the directory)
-        shutil.rmtree(self._control_dir(_name(container)), ignore_errors=True)
+        record = self._tracked.pop(container.id, None)
+        control = record.control if record else control_dir(self.state_dir, container.name)
+        shutil.rmtree(control, ignore_errors=True)
 
     def _delete(self, ident: str) -> None:
         # podman 4.3 sometimes finds the container's shm mount still busy for a moment
@@ -270,7 +234,7 @@ class PodmanManager:
         labels = {LABEL_TASK_ID: str(task_id)} if task_id is not None else {}
         removed = []
         for info in self.list_containers(labels):
-            self.remove(ContainerRef(info.id, info.name, info.labels))
+            self.remove(info.ref)
             removed.append(info.name)
         if task_id is None and self.state_dir.is_dir():
             self._remove_orphan_control_dirs()
@@ -283,138 +247,8 @@ class PodmanManager:
              env: Mapping[str, str] | None = None, timeout: float | None = None,
              log: LogSink | None = None, check: bool = False) -> ExecResult:
         """Run ``argv`` once in ``container``, streaming merged output into ``log``."""
-        argv = [str(arg) for arg in argv]
-        if not argv:
-            raise ValueError("exec needs a non-empty argv list")
-        limit, kind = self._effective_timeout(container, timeout)
-        control = self._control_dir(container.name)
-        if not control.is_dir():
-            raise ExecFailed(f"the container has no control directory {control}",
-                             container=container.name, command=argv,
-                             hint="run commands only in containers this daemon created")
-        tracked = self._tracked.get(container.id)
-        ids = tracked.ids if tracked else IdMap.identity()
-        try:
-            files = ExecFiles.create(control, (ids.host_uid(0), ids.host_gid(0)))
-        except OSError as exc:
-            self._raise_if_full(container, argv, exc)
-            raise
-        streamer = LineStreamer(files.host_log, log)
-        began = time.monotonic()
-        process: HostProcess | None = None
-        try:
-            wrapped = files.wrapped(argv, user or (tracked.user if tracked else None))
-            process = self._start_exec(container, wrapped, argv, workdir=workdir, env=env)
-            outcome = wait_for_exit(files, streamer, process,
-                                    None if limit is None else began + limit)
-            if outcome.timed_out:
-                stop_tree(process, self.stop_timeout)
-        except MalformedStatus as exc:
-            stop_tree(process, 0)
-            raise ExecFailed(f"the command's exit status could not be read ({exc}); the "
-                             f"build tampered with it or the container broke",
-                             container=container.name, command=argv,
-                             hint="treat the build as failed; see its log") from None
-        except BaseException as exc:
-            # the caller is going away (error in the sink, SIGTERM, ...): leave nothing running
-            if process is not None:
-                stop_tree(process, 0)
-            if isinstance(exc, OSError):
-                self._raise_if_full(container, argv, exc)
-            raise
-        finally:
-            try:
-                streamer.finish()
-            finally:
-                files.remove()
-        result = ExecResult(container.name, tuple(argv), -1 if outcome.exit_code is None
-                            else outcome.exit_code, time.monotonic() - began, streamer.lines)
-        self._judge(container, argv, outcome, result, limit, kind, check)
-        return result
-
-    def _effective_timeout(self, container: ContainerRef,
-                           timeout: float | None) -> tuple[float | None, str]:
-        tracked = self._tracked.get(container.id)
-        own = timeout if timeout is not None else (tracked and tracked.exec_default)
-        deadline = tracked.deadline if tracked else None
-        if deadline is None:
-            return own, "exec"
-        left = max(0.0, deadline - time.monotonic())
-        return (left, "container") if own is None or left < own else (own, "exec")
-
-    def _start_exec(self, container: ContainerRef, wrapped: list[str], argv: list[str], *,
-                    workdir: str | None, env: Mapping[str, str] | None) -> HostProcess:
-        # the wrapper runs as the container's root; it drops to the wanted user itself
-        body = exec_payload(wrapped, user="0:0", workdir=workdir, env=env)
-        try:
-            exec_id = self._api.json("POST", f"/containers/{container.id}/exec", body=body)["Id"]
-            # one POST starts the command: it is never retried, so it runs exactly once
-            self._api.request("POST", f"/exec/{exec_id}/start", body={"Detach": True},
-                              timeout=self.start_timeout)
-        except ApiFailure as exc:
-            raise ExecFailed(f"podman could not run the command: {exc.message}",
-                             container=container.name, command=argv,
-                             hint="check that the container is running and that its image "
-                                  "has /bin/sh") from exc
-        return self._exec_process(container, exec_id, argv)
-
-    def _exec_process(self, container: ContainerRef, exec_id: str,
-                      argv: list[str]) -> HostProcess:
-        waited_until = time.monotonic() + PID_WAIT
-        while time.monotonic() < waited_until:
-            pid = self._api.json("GET", f"/exec/{exec_id}/json").get("Pid") or 0
-            if pid:
-                # a quick command may be gone already; its status file tells the rest
-                return HostProcess.find(pid) or HostProcess.gone(pid)
-            time.sleep(0.02)
-        raise ExecFailed("podman started the command but reports no process for it",
-                         container=container.name, command=argv,
-                         hint="check the podman service's log; the container may have "
-                              "stopped")
-
-    def _raise_if_full(self, container: ContainerRef, argv: list[str],
-                       cause: BaseException | None = None) -> None:
-        """Raise ``DiskFull`` when a disk the container writes to has no space left."""
-        if isinstance(cause, OSError) and cause.errno not in (errno.ENOSPC, errno.EDQUOT):
-            return
-        tracked = self._tracked.get(container.id)
-        paths = (tracked and tracked.writable) or (self._control_dir(container.name),)
-        full = full_filesystems(paths)
-        if not full and cause is None:
-            return
-        path, free = full[0] if full else (paths[0], 0)
-        raise DiskFull(f"the disk is full: no space left for {path} ({free // 1024} KiB free)",
-                       container=container.name, command=argv,
-                       hint="the build needs more room than the builder's workdir has; "
-                            "free space there or give the builder a larger disk") from cause
-
-    def _judge(self, container: ContainerRef, argv: list[str], outcome: ExecOutcome,
-               result: ExecResult, limit: float | None, kind: str, check: bool) -> None:
-        if outcome.exit_code is None or not result.ok:
-            self._raise_if_full(container, argv)
-        if outcome.timed_out:
-            what = ("the container's deadline" if kind == "container"
-                    else "its timeout")
-            raise ContainerTimeout(
-                f"the command ran longer than {what} of {limit:.0f} s and was stopped",
-                container=container.name, command=argv, timeout=limit or 0.0, kind=kind,
-                hint="raise the timeout in the configuration or find why the build hangs")
-        tracked = self._tracked.get(container.id)
-        deadline = tracked.deadline if tracked else None
-        if outcome.exit_code is None and deadline is not None and time.monotonic() >= deadline:
-            raise ContainerTimeout(
-                "the container reached its deadline and was stopped while the command ran",
-                container=container.name, command=argv, timeout=limit or 0.0,
-                kind="container", hint="raise the timeout in the configuration or find why "
-                                       "the build takes so long")
-        if outcome.exit_code is None:
-            raise ExecFailed("the command ended without an exit status (killed, or its "
-                             "container stopped)", container=container.name, command=argv,
-                             hint="look at the end of its log and at the container's state")
-        if check and not result.ok:
-            raise ExecFailed(f"the command failed with exit status {result.exit_code}",
-                             container=container.name, command=argv,
-                             exit_code=result.exit_code, hint="see its log for the reason")
+        return self._exec.run(self._record(container), argv, user=user, workdir=workdir,
+                              env=env, timeout=timeout, log=log, check=check)
 
     # -- copies ----------------------------------------------------------------
 
@@ -446,23 +280,12 @@ class PodmanManager:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _control_dir(self, name: str) -> Path:
-        return self.state_dir / name
-
     def _remove_orphan_control_dirs(self) -> None:
         live = {info.name for info in self.list_containers()}
         ours = re.compile(re.escape(name_prefix(self.host_label)) + r"\d+-[0-9a-f]{8}$")
         for entry in self.state_dir.iterdir():
             if ours.match(entry.name) and entry.name not in live:
                 shutil.rmtree(entry, ignore_errors=True)
-
-
-def _ident(container: ContainerRef | str) -> str:
-    return container.id if isinstance(container, ContainerRef) else container
-
-
-def _name(container: ContainerRef | str) -> str:
-    return container.name if isinstance(container, ContainerRef) else container
 
 
 def _create_hint(message: str) -> str:

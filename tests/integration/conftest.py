@@ -4,8 +4,9 @@ The tests need the podman API service and the locally built test image that
 ``scripts/provision`` sets up.  If either is missing the tests FAIL (never
 skip) with a message saying so.  Everything the tests create carries a
 test-run-specific host and instance label; at the end of the session a
-finalizer checks that none of it is left behind (and removes any leftovers so
-that the machine stays clean).
+finalizer checks that none of it is left behind, containers nor their control
+directories (and removes any leftover containers so that the machine stays
+clean).
 """
 
 from __future__ import annotations
@@ -63,11 +64,13 @@ def podman_manager(run_labels, tmp_path_factory) -> Iterator[PodmanManager]:
                                 state_dir=manager.state_dir)
         found = checker.list_containers({LABEL_INSTANCE: run_labels["instance"]})
         for info in found:
-            checker.remove(info.id)
+            checker.remove(info.ref)
         leftovers += found
         checker.close()
     manager.close()
     assert not leftovers, f"containers left behind by the tests: {[c.name for c in leftovers]}"
+    control_dirs = sorted(entry.name for entry in manager.state_dir.iterdir())
+    assert not control_dirs, f"control directories left behind by the tests: {control_dirs}"
 
 
 @pytest.fixture(scope="session")

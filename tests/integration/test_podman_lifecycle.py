@@ -90,6 +90,39 @@ def test_removing_a_running_container_is_fast(podman_manager, make_spec):
     assert not (podman_manager.state_dir / container.name).exists()
 
 
+def test_a_manager_that_did_not_create_a_container_removes_its_control_directory(
+        podman_manager, podman_url, run_labels, make_spec):
+    # as the daemon's main process removes the container of one of its task processes
+    container = podman_manager.create(make_spec(task_id=9014))
+    assert (podman_manager.state_dir / container.name).is_dir()
+    other = PodmanManager(podman_url, host_label=run_labels["host"],
+                          instance_id=run_labels["instance"], state_dir=podman_manager.state_dir)
+    try:
+        [info] = other.list_containers({LABEL_TASK_ID: "9014"})
+        other.remove(info.ref)
+    finally:
+        other.close()
+    assert podman_manager.list_containers({LABEL_TASK_ID: "9014"}) == []
+    assert not (podman_manager.state_dir / container.name).exists()
+
+
+def test_removing_a_container_that_is_gone_still_removes_its_control_directory(
+        podman_manager, podman_url, run_labels, make_spec, tmp_path):
+    container = podman_manager.create(make_spec(task_id=9015))
+    # someone else removed the container meanwhile (with a control directory elsewhere)
+    other = PodmanManager(podman_url, host_label=run_labels["host"],
+                          instance_id=run_labels["instance"], state_dir=tmp_path)
+    try:
+        other.remove(container)
+    finally:
+        other.close()
+    assert (podman_manager.state_dir / container.name).is_dir()
+    podman_manager.remove(container)
+    assert not (podman_manager.state_dir / container.name).exists()
+    with pytest.raises(ExecFailed, match="no control directory"):
+        podman_manager.exec(container, ["true"])
+
+
 def test_a_missing_image_with_policy_never_is_a_clear_error(podman_manager):
     with pytest.raises(ImageError) as caught:
         podman_manager.ensure_image("localhost/koji-adjutant-no-such-image:1", "never")
