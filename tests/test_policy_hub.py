@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import koji
 import pytest
-from hubsim.fixtures import hub  # noqa: F401  (fixture)
 
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.hub import Hub

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from daemon_harness import Daemon, host_ready, wait_for, write_conf
-from hubsim.fixtures import hub, hub_ca_dir, hub_tls  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 from daemon_harness import (GROUPS, TAG, TESTLIB, containers_of_task, task_state,
                             upload_srpm, wait_for)
 from rpmkit import Package, make_koji_repo
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from tmpfs import mounted_tmpfs
 
 pytestmark = pytest.mark.podman

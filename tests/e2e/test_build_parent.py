@@ -15,9 +15,7 @@ import koji
 import pytest
 
 from daemon_harness import GROUPS, TESTLIB, containers_of_task, task_state, wait_for
-from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, createrepo, make_koji_repo, render_spec
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 BUILD_TAG = "f99-build"
 DEST_TAG = "f99"

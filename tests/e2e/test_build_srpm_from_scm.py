@@ -16,7 +16,6 @@ import pytest
 from daemon_harness import PLUGIN_DIR
 from daemon_harness import containers_of_task as containers_of_host_task
 from daemon_harness import wait_for
-from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, make_koji_repo, render_spec
 
 TAG = "f99-build"

@@ -10,7 +10,7 @@ import koji
 
 from daemon_harness import (containers_of_task, host_ready, pid_alive, task_state, wait_for,
                             write_conf)
-from kdc import REALM, hub_krb, kdc  # noqa: F401  (fixtures)
+from kdc import REALM
 
 
 def run_kojid(conf, *args, timeout=60):

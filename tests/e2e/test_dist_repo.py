@@ -9,9 +9,7 @@ import koji
 import pytest
 
 from daemon_harness import wait_for
-from hubsim.fixtures import signer  # noqa: F401  (fixture)
 from rpmkit import Package
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from test_repos import containers_of
 
 TAG = "dist-f99"

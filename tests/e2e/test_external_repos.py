@@ -42,9 +42,7 @@ import koji
 import pytest
 
 from daemon_harness import GROUPS, TEST_IMAGE, TESTLIB, containers_of_task, upload_srpm, wait_for
-from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, render_spec
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 BUILD_TAG = "f99-build"
 DEST_TAG = "f99"

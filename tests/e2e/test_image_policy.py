@@ -7,7 +7,6 @@ import koji
 import pytest
 
 from rpmkit import Package, make_koji_repo
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from daemon_harness import GROUPS, upload_srpm
 
 IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")

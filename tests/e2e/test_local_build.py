@@ -17,9 +17,7 @@ from pathlib import Path
 import koji
 import pytest
 from daemon_harness import GROUPS, TAG, TEST_IMAGE, TESTLIB
-from gitserve import git_server  # noqa: F401  (fixture)
 from rpmkit import Package, make_koji_repo, render_spec
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOL = str(Path(sys.executable).with_name("koji-adjutant"))

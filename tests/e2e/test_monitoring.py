@@ -20,7 +20,6 @@ from daemon_harness import task_state, wait_for
 from pngimage import matching_cells
 from prometheus_client.parser import text_string_to_metric_families
 from rpmkit import Package, make_koji_repo
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 TAG = "f99-build"
 GROUPS = {"build": ["bash", "make", "rpm-build", "coreutils"], "srpm-build": ["bash", "rpm-build"]}

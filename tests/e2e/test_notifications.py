@@ -13,8 +13,7 @@ import pytest
 
 from hubsim import HubSim
 from rpmkit import Package
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
-from smtpsink import free_port, smtp_sink  # noqa: F401  (fixture)
+from smtpsink import free_port
 from test_build_parent import (DEST_TAG, TARGET, failure, finished, imported_build,
                                make_target, upload_srpm)
 

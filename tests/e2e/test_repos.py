@@ -20,7 +20,6 @@ import pytest
 
 from daemon_harness import GROUPS, TAG, TESTLIB, upload_srpm, wait_for
 from rpmkit import Package
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 HOST = "repo-builder"
 REPO_NS = "{http://linux.duke.edu/metadata/common}"

@@ -15,7 +15,6 @@ import pytest
 from daemon_harness import GROUPS, TAG, TESTLIB, containers_of_task, upload_srpm, wait_for
 from hubsim import HubSim
 from rpmkit import Package, make_koji_repo
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 from test_build_arch import Importer
 from test_monitoring import get, monitor_url
 

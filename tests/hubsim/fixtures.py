@@ -1,9 +1,9 @@
 """Pytest fixtures for the hub simulator: `hub`, `hub_tls`, `hub_ca_dir`, `small_rpms`.
 
-Import them into a conftest.py (`from hubsim.fixtures import *`).  `hub` and `hub_tls` are
-fresh per test with their topdir in tmp_path and are stopped afterwards (failing the test if
-the simulator hit an internal error).  The TLS certificates and the tiny RPMs are built once
-per test session.
+Registered for the whole suite by `pytest_plugins` in tests/conftest.py.  `hub` and
+`hub_tls` are fresh per test with their topdir in tmp_path and are stopped afterwards
+(failing the test if the simulator hit an internal error).  The TLS certificates and the
+tiny RPMs are built once per test session.
 """
 
 from __future__ import annotations

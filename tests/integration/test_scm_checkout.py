@@ -11,8 +11,6 @@ from pathlib import Path
 import koji
 import pytest
 
-from gitserve import git_server  # noqa: F401  (fixture)
-from hubsim.fixtures import hub  # noqa: F401  (fixture)
 from koji_adjutant import scm as scmlib
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.scm.url import ScmRules

@@ -1,6 +1,6 @@
 """Pytest fixtures of rpmkit: `rpm_factory`, one package cache per test session.
 
-Import into a conftest.py: ``from rpmkit.fixtures import rpm_factory  # noqa: F401``.
+Registered for the whole suite by ``pytest_plugins`` in tests/conftest.py.
 The factory's workdir is a session temporary directory owned by pytest.
 """
 

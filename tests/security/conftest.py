@@ -12,5 +12,3 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 from e2e.conftest import probe_dir, start_daemon  # noqa: E402,F401  (fixtures)
-from hubsim.fixtures import hub, hub_ca_dir, hub_tls  # noqa: E402,F401  (fixtures)
-from rpmkit.fixtures import rpm_factory  # noqa: E402,F401  (fixture)

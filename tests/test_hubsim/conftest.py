@@ -8,7 +8,6 @@ import koji
 import pytest
 from koji.xmlrpcplus import Fault, dumps
 
-from hubsim.fixtures import *  # noqa: F401,F403
 from hubsim import HubSim
 
 

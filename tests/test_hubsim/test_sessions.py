@@ -8,7 +8,7 @@ import koji
 import pytest
 
 from hubsim import HubSim
-from kdc import REALM, hub_krb, kdc  # noqa: F401  (fixtures)
+from kdc import REALM
 
 
 def test_starts_fast_and_stops_cleanly(tmp_path):

@@ -13,9 +13,6 @@ from typing import Any
 
 import pytest
 
-from hubsim.fixtures import hub  # noqa: F401
-from rpmkit.fixtures import rpm_factory  # noqa: F401
-
 TEST_IMAGE = os.environ.get('KOJI_ADJUTANT_TEST_IMAGE', 'localhost/koji-adjutant-buildroot:test')
 
 

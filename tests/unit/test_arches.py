@@ -6,7 +6,6 @@ import pytest
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.tasks.arches import SrpmArches, build_arches, task_arch
 from rpmkit import Package
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 NONE = SrpmArches()
 

@@ -11,7 +11,6 @@ import socket
 
 import pytest
 from rpmkit import Package
-from rpmkit.fixtures import rpm_factory  # noqa: F401  (fixture)
 
 from koji_adjutant.buildroot import results
 from koji_adjutant.buildroot.environment import TOPDIR

@@ -8,7 +8,7 @@ import pytest
 
 from koji_adjutant import mail
 from koji_adjutant.errors import TaskFailed
-from smtpsink import free_port, smtp_sink  # noqa: F401  (fixture)
+from smtpsink import free_port
 
 FROM = "Koji Build System <buildsys@example.com>"
 

@@ -10,7 +10,6 @@ import types
 import koji.tasks
 import pytest
 
-from hubsim.fixtures import hub  # noqa: F401  (fixture)
 from koji_adjutant.container.errors import RuntimeUnavailable
 from koji_adjutant.daemon.manager import AdjutantTaskManager, refusing_on_runtime_loss
 
