@@ -89,16 +89,6 @@ topurl = https://hub.example.com/kojifiles
 """
 
 
-@pytest.fixture
-def conf(tmp_path):
-    """Write a kojid.conf from text; returns its path."""
-    def write(text, name="kojid.conf", directory=None):
-        path = (directory or tmp_path) / name
-        path.write_text(textwrap.dedent(text))
-        return str(path)
-    return write
-
-
 def load(path, *args, environ=None):
     return load_config(["-c", path, *args], environ or {})
 

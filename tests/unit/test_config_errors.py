@@ -14,15 +14,6 @@ topurl = https://hub.example.com/kojifiles
 """
 
 
-@pytest.fixture
-def conf(tmp_path):
-    def write(text, name="kojid.conf"):
-        path = tmp_path / name
-        path.write_text(text)
-        return str(path)
-    return write
-
-
 def error_for(path, *args, environ=None):
     with pytest.raises(ConfigError) as err:
         load_config(["-c", path, *args], environ or {})
