@@ -35,12 +35,6 @@ class TaskResources:
         self._logs: TaskLogs | None = None
         self._manager = None
 
-    def __enter__(self) -> TaskResources:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def image(self, tag, event: int | None, arch: str) -> ImageChoice:
         """The image the hub's policy gives this task's method for ``tag`` and ``arch``."""
         return PolicyResolver.from_options(self.hub, self.options.adjutant).resolve(

@@ -198,8 +198,7 @@ class Buildroot:
     def _plan_prefetch(self) -> None:
         """Packages the container cannot read come through the daemon (module prefetch)."""
         repo = self.params.repo
-        mirrored = repo.mirrored
-        if not (mirrored or Prefetch.needed(self.origins())):
+        if not (repo.mirrored or Prefetch.needed(self.origins())):
             return
         host_dir = self.home.with_name(self.home.name + "-prefetch")
         shutil.rmtree(host_dir, ignore_errors=True)
@@ -207,10 +206,10 @@ class Buildroot:
         self._stack.callback(shutil.rmtree, host_dir, ignore_errors=True)
         self._prefetch = Prefetch(host_dir, self.origins(), self.params.external_repos,
                                   self.params.env.br_arch,
-                                  repo.package_base if mirrored else None,
+                                  repo.package_base if repo.mirrored else None,
                                   self.params.image.image, proxy=self.params.env.proxy)
         self._prefetch.packages_dir.mkdir(mode=0o755)
-        if mirrored:
+        if repo.mirrored:
             with self.logs.phase("download the koji repo's metadata"):
                 self._prefetch.mirror_metadata(repo)
 
@@ -279,11 +278,12 @@ class Buildroot:
         self._query_rpms()  # now, while nothing of the package has run yet
 
     def _prefetched(self, specs: Sequence[str]) -> list[str]:
-        """The external repos' packages of ``dnf install specs``, downloaded (container paths)."""
+        """The packages of ``dnf install specs`` the container cannot read, downloaded by the
+        builder (their container paths): external repos', and the koji repo's without the volume."""
         if self._prefetch is None:
             return []
         lines: list[str] = []
-        with self.logs.phase("download the packages of external repos"):
+        with self.logs.phase("download the packages the container cannot read"):
             self.logs.command("root.log", ["python3", "-c", "<resolve the install>", DNF_CONF,
                                            *specs], None)
             result = self.run(self._prefetch.resolver(DNF_CONF, specs), log=lines.append,

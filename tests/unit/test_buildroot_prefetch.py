@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from koji_adjutant.buildroot.download import DownloadFailed, Downloader
 from koji_adjutant.buildroot.packages import ExternalRepo
-from koji_adjutant.buildroot.prefetch import (MARK, NO_API, UNRESOLVED, Download,
-                                              DownloadFailed, Downloader, Prefetch, Wanted,
-                                              parse, plan)
+from koji_adjutant.buildroot.prefetch import (MARK, NO_API, UNRESOLVED, Download, Prefetch,
+                                              Wanted, parse, plan)
 from koji_adjutant.errors import TaskFailed
 
 BODY = b"an rpm, as far as this test cares\n" * 100

@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from koji_adjutant.buildroot.prefetch import Downloader, DownloadFailed
+from koji_adjutant.buildroot.download import DownloadFailed, Downloader
 from koji_adjutant.buildroot.repo import MIRROR_DIR, RepoSource
 from koji_adjutant.errors import TaskFailed
 
