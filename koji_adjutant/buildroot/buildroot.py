@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from koji_adjutant.buildroot import packages
+from koji_adjutant.buildroot.commands import ContainerCommands
 from koji_adjutant.buildroot.prefetch import MARK, PREFETCH_DIR, Prefetch
 from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
                                                   MACROS_FILE, TOPDIR, BuildEnvironment)
@@ -345,14 +346,10 @@ class Buildroot:
         if as_root and self.untrusted:
             raise TaskFailed(f"internal error: {argv[0]} would run as root after the "
                              f"package's code ran in buildroot {self.name}")
-        sink = log
-        if isinstance(log, str):
-            self.logs.command(log, argv, user)
-            sink = self.logs.sink(log)
         home = ROOT_HOME if as_root else BUILD_HOME
-        return self.manager.exec(self.container, list(argv), user=user, workdir=home,
-                                 env={**(env or {}), "HOME": home}, timeout=timeout,
-                                 log=sink, check=check)
+        return ContainerCommands(self.manager, self.logs).run(
+            self.container, argv, log=log, user=user, workdir=home,
+            env={**(env or {}), "HOME": home}, timeout=timeout, check=check)
 
     def cut_network(self) -> None:
         """Before the build: no network at all (only loopback), unless build_network."""
@@ -373,7 +370,9 @@ class Buildroot:
         target.write_bytes(Path(source).read_bytes())
         return f"{BUILD_HOME}/{subdir}/{source.name}"
 
-
+    def container_path(self, path: Path) -> str:
+        """Where host path ``path`` (under the buildroot's directory) is in the container."""
+        return f"{BUILD_HOME}/{Path(path).relative_to(self.home)}"
 
 
 def _mount_text(mount: Mount) -> str:

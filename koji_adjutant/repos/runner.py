@@ -6,19 +6,19 @@ and always removed on exit.  The koji volume ``topdir`` is mounted read-only at
 the same path, so ``toplink`` symlinks and ``file://`` URLs resolve as on the
 host; the task's output directory is the only writable mount.  There is no
 network unless ``network`` names one (an external repo reached over http(s)).
-Every command is written into its task log first, its output streamed there, and its
-exit status and duration last.
+Every command goes through ``ContainerCommands``: written into its task log first,
+its output streamed there, its exit status and duration last.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from koji_adjutant.buildroot.commands import ContainerCommands
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.container import (NETWORK_HOST, ContainerManager, ContainerSpec,
                                      ExecResult, Mount, Security, TaskIdentity, Timeouts,
@@ -28,8 +28,6 @@ from koji_adjutant.container.idmap import chown_tree
 from koji_adjutant.errors import TaskFailed
 
 TAIL_LINES = 5
-# The last line of a command's log: its status and how long it ran in the container.
-TRAILER = "+ exit status "
 # Lines of createrepo_c / mergerepo_c output that say what went wrong.
 ERROR_WORDS = re.compile(r"error|cannot|critical|failed|not found", re.IGNORECASE)
 
@@ -58,37 +56,6 @@ class RepoContainerParams:
             security=Security(cap_drop=("ALL",), user_namespace=self.network != NETWORK_HOST),
             hostname="koji-createrepo",
             timeouts=Timeouts(container=self.timeout))
-
-
-class LogFileSink:
-    """Exec output lines appended to one task log through a file kept open.
-
-    createrepo_c ``-vd`` prints a line per package; opening the log for every
-    line (``TaskLogs.append``) would cost more than createrepo_c itself on a
-    large repo.  The log still reaches the hub while the command runs: at most
-    every ``interval`` seconds the file is flushed and the logs are synced.
-    """
-
-    def __init__(self, logs: TaskLogs, name: str, interval: float = 1.0):
-        self.logs = logs
-        self.interval = interval
-        self._file = open(logs.path(name), "a", encoding="utf-8", errors="replace")
-        self._last = time.monotonic()
-
-    def __enter__(self) -> LogFileSink:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._file.close()
-        self.logs.maybe_sync()
-
-    def __call__(self, line: str) -> None:
-        self._file.write(line + "\n")
-        now = time.monotonic()
-        if now - self._last >= self.interval:
-            self._last = now
-            self._file.flush()
-            self.logs.maybe_sync()
 
 
 class RepoContainer:
@@ -125,13 +92,9 @@ class RepoContainer:
 
     def run(self, argv: Sequence[str], log: str) -> ExecResult:
         """Run ``argv`` with its output in task log ``log``; the result, whatever the status."""
-        self.logs.command(log, argv)
         self._hand_over()
-        with LogFileSink(self.logs, log) as sink:
-            result = self.manager.exec(self.container, list(argv),
-                                       workdir=str(self.params.outdir), log=sink, check=False)
-        self.logs.append(log, f"{TRAILER}{result.exit_code} after {result.duration:.2f} s\n")
-        return result
+        return ContainerCommands(self.manager, self.logs).run(
+            self.container, argv, log=log, workdir=str(self.params.outdir))
 
     def check(self, argv: Sequence[str], log: str, what: str) -> ExecResult:
         """Run ``argv``; a non-zero status fails the task with the tail of the log."""
@@ -146,7 +109,7 @@ class RepoContainer:
         """The output of a short query command (e.g. ``createrepo_c --version``)."""
         lines: list[str] = []
         self._hand_over()
-        self.manager.exec(self.container, list(argv), log=lines.append, check=False)
+        ContainerCommands(self.manager, self.logs).run(self.container, argv, log=lines.append)
         return "\n".join(lines)
 
     def _hand_over(self) -> None:

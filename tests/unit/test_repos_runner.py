@@ -1,4 +1,4 @@
-"""The repo task container's spec, log sink and failure messages (koji_adjutant.repos.runner)."""
+"""The repo task container's spec, logs and failure messages (koji_adjutant.repos.runner)."""
 
 from pathlib import Path
 
@@ -8,7 +8,8 @@ from koji_adjutant.container.idmap import IdMap
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.container import ExecResult
 from koji_adjutant.errors import TaskFailed
-from koji_adjutant.repos.runner import LogFileSink, RepoContainer, RepoContainerParams
+from koji_adjutant.errors import LogLimitExceeded
+from koji_adjutant.repos.runner import RepoContainer, RepoContainerParams
 
 
 def test_the_koji_volume_is_read_only_and_only_the_output_dir_writable(tmp_path):
@@ -40,25 +41,13 @@ class Recorder:
         self.synced.append((path.name, path.read_text()))
 
 
-def test_log_file_sink_appends_lines_and_syncs_while_running(tmp_path):
-    recorder = Recorder()
-    logs = TaskLogs(tmp_path / "logs", recorder, interval=0)
-    logs.command("createrepo.log", ["createrepo_c", "-vd"])
-    with LogFileSink(logs, "createrepo.log", interval=0) as sink:
-        sink("first line")
-        assert ("createrepo.log", "+ createrepo_c -vd\nfirst line\n") in recorder.synced
-        sink("second line")
-    assert logs.path("createrepo.log").read_text() == \
-        "+ createrepo_c -vd\nfirst line\nsecond line\n"
-
-
 class ScriptedManager:
     """exec: feeds ``output`` to the log sink and ends with ``status``."""
 
     def __init__(self, output, status):
         self.output, self.status = output, status
 
-    def exec(self, container, argv, *, workdir=None, log=None, check=False):
+    def exec(self, container, argv, *, log=None, check=False, **_):
         for line in self.output:
             log(line)
         return ExecResult("c1", tuple(argv), self.status, 1.234, len(self.output))
@@ -67,12 +56,12 @@ class ScriptedManager:
         return IdMap.identity()  # the host's own ids: chown to root, which we are
 
 
-def scripted_box(tmp_path, output, status) -> RepoContainer:
+def scripted_box(tmp_path, output, status, limit=None) -> RepoContainer:
     params = RepoContainerParams(image="i", task_id=1, method="createrepo", topdir="/k",
                                  outdir=tmp_path / "out")
     params.outdir.mkdir()  # as __enter__ makes it
     box = RepoContainer(params, ScriptedManager(output, status),
-                        TaskLogs(tmp_path / "logs", Recorder(), interval=0))
+                        TaskLogs(tmp_path / "logs", Recorder(), interval=0, limit=limit))
     box.container = object()  # as if entered
     return box
 
@@ -99,3 +88,11 @@ def test_a_failure_without_error_words_shows_the_last_output_lines(tmp_path):
         box.check(["mergerepo_c"], "mergerepos.log", "mergerepo_c")
     assert "line 3 | line 4 | line 5 | line 6 | line 7 (see mergerepos.log)" in str(caught.value)
     assert "exit status 1 after" not in str(caught.value)
+
+
+def test_createrepo_output_counts_against_log_limit(tmp_path):
+    box = scripted_box(tmp_path, [f"Reading package {n}" for n in range(1000)], 0, limit=2000)
+    with pytest.raises(LogLimitExceeded, match="log_limit"):
+        box.run(["createrepo_c", "-vd", "."], "createrepo.log")
+    text = box.logs.path("createrepo.log").read_text()
+    assert len(text) < 2300 and "the log was cut at" in text
