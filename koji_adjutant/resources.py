@@ -1,66 +1,98 @@
 """What one task uses besides its parameters, assembled in one place.
 
-``TaskResources`` gives a task handler (a buildroot task or a repo task) its
-image (the hub's policy for the tag, method and arch), its logs (a directory
-in the task's workdir, uploaded to the task's upload dir on the hub while the
-task runs, capped at ``log_limit``) and its container manager (opened in the
-task's own process, journaled for the monitor), and closes what it opened when
-the task ends (``close``; in the daemon after the containers whose removal
-waits for the task's result are gone, ADR 0010).  ``ResourcedTaskHandler`` is
-the base of the handlers that use them.
+``TaskResources`` gives a task (a buildroot task, a repo task, or a phase of
+a local build) its image (``images``: the hub's policy for the tag, method
+and arch, or a local build's choice), its logs (a directory, uploaded while
+the task runs when there is an ``uploader``, echoed when there is an
+``echo``, capped at ``log_limit``), its container manager, and its
+buildroots (``buildroot``: one ``Buildroot`` wired to all of these).
+
+The manager is opened lazily by ``open_manager``.  A daemon task's resources
+own it and close it when the task ends (``close``; after the containers
+whose removal waits for the task's result are gone, ADR 0010); a local build
+lends its phases the manager of its run, which the run closes.
+``TaskResources.for_hub_task`` is the daemon's assembly;
+``ResourcedTaskHandler`` is the base of the handlers that use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from koji_adjutant.buildroot.logs import TaskLogs
-from koji_adjutant.container.scope import close_when_done
+from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
+from koji_adjutant.buildroot.logs import LogUploader, TaskLogs
+from koji_adjutant.buildroot.record import BuildrootRecord
+from koji_adjutant.container import ContainerManager
 from koji_adjutant.container.factory import open_task_manager
+from koji_adjutant.container.scope import close_when_done
 from koji_adjutant.hub import Hub, HubTaskHandler
 from koji_adjutant.policy import ImageChoice, PolicyResolver
 
+# (tag, event, arch) -> the image of the task's method there
+ImageSource = Callable[[object, "int | None", str], ImageChoice]
+Echo = Callable[[str, str], None]
+
 
 class TaskResources:
-    """The image, logs and container manager of task ``task_id`` (module docstring)."""
+    """The image, logs, container manager and buildroots of one task (module docstring)."""
 
-    def __init__(self, hub: Hub, options, *, task_id: int, method: str, workdir: Path,
-                 upload_dir: str):
-        self.hub = hub
+    def __init__(self, options, *, logdir: Path, images: ImageSource,
+                 open_manager: Callable[[], ContainerManager], owns_manager: bool = True,
+                 uploader: LogUploader | None = None, echo: Echo | None = None):
         self.options = options
-        self.task_id = task_id
-        self.method = method
-        self.workdir = Path(workdir)
-        self.upload_dir = upload_dir
+        self.logdir = Path(logdir)
+        self._images = images
+        self._open_manager = open_manager
+        self._owns_manager = owns_manager
+        self._uploader = uploader
+        self._echo = echo
         self._logs: TaskLogs | None = None
-        self._manager = None
+        self._manager: ContainerManager | None = None
+
+    @classmethod
+    def for_hub_task(cls, hub: Hub, options, *, task_id: int, method: str, workdir: Path,
+                     upload_dir: str) -> TaskResources:
+        """A daemon task's: the hub's image policy, logs streamed to its upload dir."""
+        def images(tag, event, arch) -> ImageChoice:
+            return PolicyResolver.from_options(hub, options.adjutant).resolve(
+                tag, event, method, arch)
+
+        return cls(options, logdir=Path(workdir) / "logs", images=images,
+                   open_manager=lambda: open_task_manager(options, hub.this_host()["name"],
+                                                          task_id),
+                   uploader=hub.log_uploader(upload_dir))
 
     def image(self, tag, event: int | None, arch: str) -> ImageChoice:
-        """The image the hub's policy gives this task's method for ``tag`` and ``arch``."""
-        return PolicyResolver.from_options(self.hub, self.options.adjutant).resolve(
-            tag, event, self.method, arch)
+        """The image this task's method gets for ``tag`` and ``arch``."""
+        return self._images(tag, event, arch)
 
     @property
     def logs(self) -> TaskLogs:
-        """The task's logs (made once), streamed to the hub."""
+        """The task's logs (made once)."""
         if self._logs is None:
-            self._logs = TaskLogs(self.workdir / "logs", self.hub.log_uploader(self.upload_dir),
+            self._logs = TaskLogs(self.logdir, self._uploader, echo=self._echo,
                                   limit=self.options.adjutant.log_limit)
         return self._logs
 
     @property
-    def manager(self):
+    def manager(self) -> ContainerManager:
         """The task's container manager (opened once, in this process)."""
         if self._manager is None:
-            self._manager = open_task_manager(self.options, self.hub.this_host()["name"],
-                                              self.task_id)
+            self._manager = self._open_manager()
         return self._manager
 
+    def buildroot(self, params: BuildrootParams, record: BuildrootRecord,
+                  workdir: Path) -> Buildroot:
+        """A ``Buildroot`` with this task's manager and logs (use it as a context manager)."""
+        return Buildroot(params, options=self.options, manager=self.manager, record=record,
+                         logs=self.logs, workdir=workdir)
+
     def close(self) -> None:
-        """Close the container manager once the task's containers are gone."""
-        if self._manager is not None:
+        """Close an owned container manager once the task's containers are gone."""
+        if self._manager is not None and self._owns_manager:
             close_when_done(self._manager)
-            self._manager = None
+        self._manager = None
 
 
 class ResourcedTaskHandler(HubTaskHandler):
@@ -69,9 +101,9 @@ class ResourcedTaskHandler(HubTaskHandler):
     @property
     def resources(self) -> TaskResources:
         if getattr(self, "_resources", None) is None:
-            self._resources = TaskResources(self.hub, self.options, task_id=self.id,
-                                            method=self.method, workdir=Path(self.workdir),
-                                            upload_dir=self.getUploadDir())
+            self._resources = TaskResources.for_hub_task(
+                self.hub, self.options, task_id=self.id, method=self.method,
+                workdir=Path(self.workdir), upload_dir=self.getUploadDir())
         return self._resources
 
     def run(self):

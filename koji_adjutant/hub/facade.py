@@ -42,13 +42,18 @@ class Hub:
     def repo_info(self, repo_id: int, strict: bool = True) -> dict | None:
         return self.session.repoInfo(repo_id, strict=strict)
 
-    def usable_repo(self, repo_id: int) -> dict:
-        """The repo ``repo_id`` for a build; ``koji.BuildError`` when missing or unusable."""
+    def usable_repo(self, repo_id: int, error: type[koji.GenericError] = koji.BuildError
+                    ) -> dict:
+        """The repo ``repo_id`` for a build or a buildroot; ``error`` when missing or unusable.
+
+        kojid raises ``BuildError`` for a build's repo and ``BuildrootError`` for a
+        buildroot's; the state that makes a repo usable is the same for both.
+        """
         repo = self.session.repoInfo(repo_id)
         if not repo:
-            raise koji.BuildError(f"No such repo: {repo_id}")
+            raise error(f"No such repo: {repo_id}")
         if not usable_repo_state(repo):
-            raise koji.BuildError(f"Bad repo: {repo_id} ({koji.REPO_STATES[repo['state']]})")
+            raise error(f"Bad repo: {repo_id} ({koji.REPO_STATES[repo['state']]})")
         return repo
 
     def repo_in_init(self, repo_id: int) -> dict:

@@ -1,8 +1,9 @@
 """A local build: the daemon's buildroot and build steps, driven without a hub.
 
-``LocalBuilder`` owns a scratch directory (``workdir``) and a container
-manager; each phase gets its own ``Buildroot`` (the daemon's class, with a
-``LocalRecord`` and logs that are echoed instead of uploaded), whose
+``LocalBuilder`` owns a scratch directory (``workdir``) and borrows the run's
+container manager; each phase gets its own ``TaskResources`` (the daemon's
+assembly: the plan's image, logs that are echoed instead of uploaded) and
+through it a ``Buildroot`` (the daemon's class, with a ``LocalRecord``), whose
 container is removed when the phase ends, failed or not:
 
 1. ``srpm_from_source``: for a directory or git URL, an ``srpm-build``
@@ -35,13 +36,13 @@ import koji
 from koji_adjutant import scm as scmlib
 from koji_adjutant.buildroot import build
 from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
-from koji_adjutant.buildroot.environment import BUILD_HOME, BuildEnvironment
-from koji_adjutant.buildroot.logs import TaskLogs
+from koji_adjutant.buildroot.environment import BuildEnvironment
 from koji_adjutant.buildroot.record import LocalRecord
 from koji_adjutant.container import ContainerManager
 from koji_adjutant.local.repos import LocalRepos
 from koji_adjutant.local.sources import Source, copy_tree
 from koji_adjutant.policy import ImageChoice
+from koji_adjutant.resources import TaskResources
 
 Echo = Callable[[str, str], None]
 
@@ -99,18 +100,20 @@ class LocalBuilder:
     def buildroot(self, plan: BuildPlan, phase: str, method: str, br_arch: str,
                   group: str) -> Buildroot:
         """A ``Buildroot`` for one phase (use it as a context manager)."""
+        logdir = self.workdir / "logs" / phase
+        self.log_dirs.append(logdir)
+        resources = TaskResources(self.options, logdir=logdir,
+                                  images=lambda tag, event, arch: plan.images(method, arch),
+                                  open_manager=lambda: self.manager, owns_manager=False,
+                                  echo=self.echo)
         repos = plan.repos(br_arch)
         env = BuildEnvironment.from_tag(self.options, plan.tag_config, plan.repo, br_arch,
                                         group, tuple(getattr(repos, "baseurls", ())))
         if isinstance(repos, LocalRepos):
             env = dataclasses.replace(env, extra_repos=repos.urls)
         params = BuildrootParams(task_id=plan.task_id, method=method, env=env, repo=repos,
-                                 image=plan.images(method, br_arch))
-        logdir = self.workdir / "logs" / phase
-        self.log_dirs.append(logdir)
-        logs = TaskLogs(logdir, None, echo=self.echo, limit=self.options.adjutant.log_limit)
-        return Buildroot(params, options=self.options, manager=self.manager,
-                         record=LocalRecord(), logs=logs, workdir=self.workdir / f"br-{phase}")
+                                 image=resources.image(plan.tag_config["id"], None, br_arch))
+        return resources.buildroot(params, LocalRecord(), self.workdir / f"br-{phase}")
 
     def srpm_from_source(self, plan: BuildPlan, source: Source) -> Path:
         """The SRPM to build: ``source`` itself, or one built from its spec and sources."""
@@ -123,9 +126,9 @@ class LocalBuilder:
             scmlib.hand_over(scmdir, *br.build_ids())
             spec = scmlib.find_spec(sourcedir)
             scmlib.check_spec(spec)
-            return build.build_srpm(br, _inside(br, spec),
-                                    _inside(br, scmlib.sources_dir(sourcedir)), None,
-                                    _inside(br, sourcedir))
+            return build.build_srpm(br, br.container_path(spec),
+                                    br.container_path(scmlib.sources_dir(sourcedir)), None,
+                                    br.container_path(sourcedir))
 
     def _fetch(self, br: Buildroot, source: Source, scmdir: Path) -> Path:
         with br.logs.phase(f"checkout {scmlib.url.redact(source.location)}"):
@@ -162,8 +165,3 @@ class LocalBuilder:
                 shutil.copytree(logdir, target, dirs_exist_ok=True)
                 copied.append(target)
         return copied
-
-
-def _inside(br: Buildroot, path: Path) -> str:
-    """Where host path ``path`` (under the buildroot's directory) is in the container."""
-    return f"{BUILD_HOME}/{Path(path).relative_to(br.home)}"

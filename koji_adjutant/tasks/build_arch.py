@@ -32,14 +32,10 @@ class BuildArchTask(BuildrootTaskHandler):
         return super().checkHost(hostdata)
 
     def handler(self, pkg, root, arch, keep_srpm, opts=None):
-        opts = opts or {}
-        if not opts.get("repo_id"):
-            raise koji.ParameterError("buildArch needs opts['repo_id']")
-        repo = self.repo_info(opts["repo_id"])
+        repo, tag = self.task_repo(root, opts or {})
         srpm = self.fetch_srpm(pkg)
         header = koji.get_rpm_header(str(srpm))
         self._update_weight(koji.get_header_field(header, "name"))
-        tag = self.tag_config(root, repo)
         br_arch = self._buildroot_arch(arch, tag)
         with self.buildroot(tag, repo, br_arch, "build") as br:
             br.init()

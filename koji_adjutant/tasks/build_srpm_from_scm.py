@@ -10,7 +10,6 @@ container, the SRPM taken out (``results.collect``: a regular file named as
 its header says), uploads.  Returns ``{srpm, logs, brootid, source}``.
 """
 
-import dataclasses
 from pathlib import Path
 
 import koji
@@ -18,7 +17,6 @@ import koji
 from koji_adjutant import scm as scmlib
 from koji_adjutant.buildroot import build
 from koji_adjutant.buildroot.buildroot import Buildroot
-from koji_adjutant.buildroot.environment import BUILD_HOME
 from koji_adjutant.container import Mount
 from koji_adjutant.scm.url import redact
 from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
@@ -32,11 +30,9 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
 
     def handler(self, url, build_tag, opts=None):
         opts = opts or {}
-        if not opts.get("repo_id"):
-            raise koji.ParameterError("buildSRPMFromSCM needs opts['repo_id']")
+        self.required_repo_id(opts)
         scm = self._allowed_scm(url, opts)
-        repo = self.repo_info(opts["repo_id"])
-        tag = self.tag_config(build_tag, repo)
+        repo, tag = self.task_repo(build_tag, opts)
         arch = self.find_arch("noarch", self.host_info(), tag)
         with self._scm_buildroot(tag, repo, arch, scm) as br:
             br.init()
@@ -58,15 +54,12 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
 
     def _scm_buildroot(self, tag: dict, repo: dict, arch: str, scm) -> Buildroot:
         """The srpm-build buildroot, with a network for source_cmd and the credentials."""
-        br = self.buildroot(tag, repo, arch, "srpm-build")
         network = bool(scm.source_cmd) and self.options.adjutant.scm_network
         mounts = ()
         credentials = self.options.scm_credentials_dir
         if credentials and Path(credentials).is_dir():
             mounts = (Mount(Path(credentials), CREDENTIALS_MOUNT, read_only=True),)
-        params = dataclasses.replace(br.params, network=network, mounts=mounts)
-        return Buildroot(params, options=br.options, manager=br.manager, record=br.record,
-                         logs=br.logs, workdir=br.home)
+        return self.buildroot(tag, repo, arch, "srpm-build", network=network, mounts=mounts)
 
     def _checkout(self, scm, br: Buildroot, build_tag, opts: dict) -> tuple[Path, dict]:
         """Check out on the host into the buildroot's directory; hand it to the build user."""
@@ -90,10 +83,5 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
         spec = scmlib.find_spec(sourcedir, layout)
         scmlib.check_spec(spec)
         sources = scmlib.sources_dir(sourcedir, layout)
-        return build.build_srpm(br, _in_container(br, spec), _in_container(br, sources),
-                                scm.source_cmd, _in_container(br, sourcedir))
-
-
-def _in_container(br: Buildroot, path: Path) -> str:
-    """Where host path ``path`` (under the buildroot's directory) is in the container."""
-    return f"{BUILD_HOME}/{Path(path).relative_to(br.home)}"
+        return build.build_srpm(br, br.container_path(spec), br.container_path(sources),
+                                scm.source_cmd, br.container_path(sourcedir))

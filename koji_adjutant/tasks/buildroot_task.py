@@ -18,8 +18,8 @@ from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
 from koji_adjutant.buildroot.environment import BuildEnvironment
 from koji_adjutant.buildroot.packages import ExternalRepo
 from koji_adjutant.buildroot.repo import RepoSource
+from koji_adjutant.container import Mount
 from koji_adjutant.errors import TaskFailed
-from koji_adjutant.hub import usable_repo_state
 from koji_adjutant.resources import ResourcedTaskHandler
 
 logger = logging.getLogger("koji.build.BaseTaskHandler")
@@ -44,13 +44,16 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
         host_arches = canonical_arches(hostdata.get("arches"))
         return bool(tag_arches & host_arches)
 
-    def repo_info(self, repo_id: int) -> dict:
-        """The task's repo: must exist and be READY (or EXPIRED, still usable)."""
-        repo = self.hub.repo_info(repo_id)
-        if not usable_repo_state(repo):
-            raise koji.BuildrootError(f"Bad repo {repo_id} for the buildroot: state "
-                                      f"{koji.REPO_STATES[repo['state']]}")
-        return repo
+    def task_repo(self, build_tag, opts: dict) -> tuple[dict, dict]:
+        """The task's repo (``opts['repo_id']``, usable) and the build tag's config at it."""
+        repo_id = self.required_repo_id(opts)
+        repo = self.hub.usable_repo(repo_id, error=koji.BuildrootError)
+        return repo, self.tag_config(build_tag, repo)
+
+    def required_repo_id(self, opts: dict) -> int:
+        if not opts.get("repo_id"):
+            raise koji.ParameterError(f"{self.method} needs opts['repo_id']")
+        return opts["repo_id"]
 
     def tag_config(self, tag, repo: dict) -> dict:
         """The build tag's config at the repo's event; the repo must be the tag's."""
@@ -63,24 +66,23 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
     def host_info(self) -> dict:
         return self.hub.this_host()
 
-    def buildroot(self, tag_config: dict, repo: dict, arch: str,
-                  install_group: str) -> Buildroot:
+    def buildroot(self, tag_config: dict, repo: dict, arch: str, install_group: str, *,
+                  network: bool = False, mounts: tuple[Mount, ...] = ()) -> Buildroot:
         """A ``Buildroot`` for this task (use it as a context manager)."""
         event = repo["create_event"]
         source = RepoSource.locate(self.options, tag_config["name"], repo["id"],
                                    koji.canonArch(arch))
-        image = self.resources.image(tag_config["id"], event, arch)
         params = BuildrootParams(
-            task_id=self.id, method=self.method, repo=source, image=image,
+            task_id=self.id, method=self.method, repo=source,
+            image=self.resources.image(tag_config["id"], event, arch),
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
-            external_repos=self._external_repos(tag_config["id"], event))
-        logs = self.resources.logs
-        logs.append("build.log", f"To reproduce this build locally: "
-                                 f"{reproduce_command(self.id, self.options.server)}\n")
-        return Buildroot(params, options=self.options, manager=self.resources.manager,
-                         record=self.hub.buildroot_record(self.id), logs=logs,
-                         workdir=Path(self.workdir) / "buildroot")
+            external_repos=self._external_repos(tag_config["id"], event),
+            network=network, mounts=mounts)
+        self.resources.logs.append("build.log", f"To reproduce this build locally: "
+                                   f"{reproduce_command(self.id, self.options.server)}\n")
+        return self.resources.buildroot(params, self.hub.buildroot_record(self.id),
+                                        Path(self.workdir) / "buildroot")
 
     def _external_repos(self, tag_id: int, event: int) -> tuple[ExternalRepo, ...]:
         rows = self.hub.external_repos(tag_id, event=event)

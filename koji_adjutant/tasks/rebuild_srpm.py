@@ -7,8 +7,6 @@ checked against its header: "srpm name mismatch"), uploaded.  Returns
 ``{srpm, logs, brootid, source}``.
 """
 
-import koji
-
 from koji_adjutant.buildroot import build
 from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
 
@@ -18,11 +16,7 @@ class RebuildSRPMTask(BuildrootTaskHandler):
     _taskWeight = 1.0
 
     def handler(self, srpm, build_tag, opts=None):
-        opts = opts or {}
-        if not opts.get("repo_id"):
-            raise koji.ParameterError("rebuildSRPM needs opts['repo_id']")
-        repo = self.repo_info(opts["repo_id"])
-        tag = self.tag_config(build_tag, repo)
+        repo, tag = self.task_repo(build_tag, opts or {})
         original = self.fetch_srpm(srpm)
         arch = self.find_arch("noarch", self.host_info(), tag)
         with self.buildroot(tag, repo, arch, "srpm-build") as br:

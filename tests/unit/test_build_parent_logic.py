@@ -4,7 +4,7 @@ import koji
 import pytest
 
 from koji_adjutant.errors import TaskFailed
-from koji_adjutant.tasks.build import BuildOpts, merge_results
+from koji_adjutant.tasks.build_plan import BuildOpts, merge_results
 from koji_adjutant.tasks.chain_build import check_levels, split_level
 
 GIT = "git+https://git.example.com/rpms/hello.git#abc123"
