@@ -219,20 +219,14 @@ class Prefetch:
                  externals: Sequence[ExternalRepo], arch: str, koji_base: str | None,
                  image: str, proxy: str | None = None):
         self.host_dir = Path(host_dir)
+        self.packages_dir = self.host_dir / "packages"  # downloaded packages
+        self.repo_dir = self.host_dir / "repo"          # the koji repo's mirrored metadata
         self.origins = origins
         self.externals = tuple(externals)
         self.arch = arch
         self.koji_base = koji_base
         self.image = image
         self.downloader = Downloader(self.packages_dir, proxy=proxy)
-
-    @property
-    def packages_dir(self) -> Path:
-        return self.host_dir / "packages"
-
-    @property
-    def repo_dir(self) -> Path:
-        return self.host_dir / "repo"
 
     @staticmethod
     def needed(origins: Mapping[str, str]) -> bool:

@@ -11,6 +11,7 @@ file (``read_new``).  Writing is best-effort: a full disk never fails a build.
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +42,21 @@ class JournalingManager:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._manager, name)
-        if name not in COUNTED:
-            return attr
+        return counting(name, attr, self._record) if name in COUNTED else attr
 
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            try:
-                value = attr(*args, **kwargs)
-            except BaseException:
-                self._record(name, False)
-                raise
-            self._record(name, True)
-            return value
-        return counted
+
+def counting(operation: str, call: Callable[..., Any],
+             record: Callable[[str, bool], None]) -> Callable[..., Any]:
+    """``call`` wrapped so that each call reports ``(operation, succeeded)`` to ``record``."""
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            value = call(*args, **kwargs)
+        except BaseException:
+            record(operation, False)
+            raise
+        record(operation, True)
+        return value
+    return counted
 
 
 def read_new(path: Path, offset: int, final: bool = False) -> tuple[Counter, Counter, int]:

@@ -24,7 +24,7 @@ import requests
 from koji_adjutant import __version__
 from koji_adjutant.container import ContainerManager
 from koji_adjutant.monitor.metrics import Metrics
-from koji_adjutant.container.journal import journal_path, read_new
+from koji_adjutant.container.journal import counting, journal_path, read_new
 from koji_adjutant.hub import Hub
 from koji_adjutant.monitor.probes import PodmanProbe
 from koji_adjutant.monitor.state import CheckIn, MonitorState, TaskRecord
@@ -124,15 +124,7 @@ class Monitor:
 
     def counted(self, operation: str, call: Callable[..., Any]) -> Callable[..., Any]:
         """``call`` wrapped so that its calls and failures are counted as ``operation``."""
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                value = call(*args, **kwargs)
-            except Exception:
-                self.count_op(operation, False)
-                raise
-            self.count_op(operation, True)
-            return value
-        return wrapper
+        return counting(operation, call, self.count_op)
 
     def count_task_ops(self, task_id: int, final: bool = False) -> None:
         """Add the container operations a task process journalled since the last look."""
