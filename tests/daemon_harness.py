@@ -1,25 +1,32 @@
 """The daemon end-to-end harness: run the real kojid against a hub simulator, and look.
 
 ``Daemon`` is a ``kojid`` subprocess; ``write_conf`` writes its kojid.conf; the
-other helpers poll the hub, podman and /proc.  Imported by ``conftest.py`` (the
-fixtures) and by the test modules (``from daemon_harness import ...``), under a
-module name no other test directory uses.
-"""
+other helpers poll the hub, podman and /proc.  The fixtures ``start_daemon``
+and ``probe_dir`` are registered for the whole suite by the root conftest
+(the e2e and security tiers use them); test modules import the helpers
+(``from daemon_harness import ...``).
 
+``start_daemon(hub, host, **kojid_keys)`` writes a kojid.conf for a host of the
+``hub`` fixture, starts ``python -m koji_adjutant.daemon.cli --fg -c CONF``
+and returns a ``Daemon`` whose log can be read and which is stopped (SIGTERM,
+then SIGKILL) at the end of the test.
+"""
 
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import koji
+import pytest
 
 from rpmkit import Package
 
-PLUGIN_DIR = Path(__file__).parent / "plugins"
+PLUGIN_DIR = Path(__file__).parent / "e2e" / "plugins"
 TEST_IMAGE = os.environ.get("KOJI_ADJUTANT_TEST_IMAGE", "localhost/koji-adjutant-buildroot:test")
 
 
@@ -172,3 +179,35 @@ def upload_srpm(hub, rpm_factory, pkg: Package) -> str:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(srpm, target / srpm.name)
     return f"cli-build/{pkg.name}/{srpm.name}"
+
+
+@pytest.fixture
+def probe_dir(tmp_path):
+    d = tmp_path / "probe"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def start_daemon(tmp_path, probe_dir):
+    """Factory: ``start_daemon(hub, host, args=(), adjutant={}, **kojid_keys) -> Daemon``."""
+    daemons: list[Daemon] = []
+
+    def start(hub_, host: str, args=(), adjutant=None, wait_ready=True, **kojid_keys) -> Daemon:
+        conf = write_conf(tmp_path / f"kojid-{host}-{len(daemons)}.conf", hub_, host,
+                          kojid_keys, adjutant or {})
+        env = dict(os.environ, ADJUTANT_PROBE_DIR=str(probe_dir))
+        argv = [sys.executable, "-m", "koji_adjutant.daemon.cli", "--fg", "--verbose",
+                "-c", str(conf), *args]
+        daemon = Daemon(conf, tmp_path / f"kojid-{host}-{len(daemons)}.log", argv, env,
+                        host=host, hub_url=hub_.url)
+        daemons.append(daemon.start())
+        if wait_ready:
+            wait_for(lambda: host_ready(hub_, host) or daemon.proc.poll() is not None,
+                     timeout=30, what=f"{host} to report ready")
+            assert daemon.proc.poll() is None, f"kojid exited early:\n{daemon.log()}"
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.stop()

@@ -17,6 +17,8 @@ from pathlib import Path
 import koji
 import pytest
 from daemon_harness import GROUPS, TAG, TEST_IMAGE, TESTLIB
+from koji_adjutant.local import leftovers
+from koji_adjutant.local.cli import WORK_ROOT
 from rpmkit import Package, make_koji_repo, render_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +37,15 @@ def local(*args: str, cwd: Path | None = None, env: dict | None = None
 
 
 def local_containers() -> list[str]:
-    """Containers of local builds on this machine (their host label starts ``local-``)."""
+    """Containers of local builds on this machine (host label ``local-...``) whose run has
+    ended: what a finished run left behind.  A run someone else has going holds its lock
+    and is not counted (on a developer's machine other local builds may be running)."""
     out = subprocess.run(["podman", "ps", "-a", "--format",
-                          '{{.ID}} {{index .Labels "io.koji.adjutant.host"}}'],
+                          '{{.ID}} {{index .Labels "io.koji.adjutant.host"}} '
+                          '{{index .Labels "io.koji.adjutant.instance_id"}}'],
                          check=True, capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if f" {LOCAL_HOST_LABEL}" in line]
+    return [line for line in out.splitlines() if f" {LOCAL_HOST_LABEL}" in line
+            and not leftovers.run_is_live(Path(WORK_ROOT), line.split()[-1])]
 
 
 def headers(directory: Path) -> dict[str, dict]:
