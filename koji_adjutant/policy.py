@@ -10,6 +10,9 @@ returns it, so the keys inherit along tag parents and an admin sets them with
     adjutant.image
     [adjutant] default_image            (the daemon's configuration)
 
+Repository tasks (``createrepo``, ``createdistrepo``) look only at the keys that name
+their method, then ``[adjutant] repo_image``, else run the host's tools (``repo_tools``).
+
 ``<arch>`` is canonicalised with ``koji.canonArch``. ``adjutant.external_repo`` with the
 same suffix as the image key that chose the image names the koji external repo holding
 the RPMs that come with that image; there is no fallback to another suffix.
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 IMAGE_KEY = "adjutant.image"
 EXTERNAL_REPO_KEY = "adjutant.external_repo"
 DEFAULT_SOURCE = "[adjutant] default_image"
+REPO_SOURCE = "[adjutant] repo_image"
 
 
 class PolicyHub(Protocol):
@@ -115,6 +119,26 @@ class PolicyResolver:
         log.debug("image policy for %s %s in tag %s at event %s: %s", method, arch,
                   choice.tag, event, choice)
         return choice
+
+    def repo_tools(self, tag: int | str, event: int | None, method: str, arch: str,
+                   repo_image: str | None) -> ImageChoice | None:
+        """The image of a repository task (``createrepo``, ``createdistrepo``); None: the host.
+
+        Only keys that name the method choose one (``adjutant.image.<method>[.<arch>]``):
+        a tag's buildroot image need not have createrepo_c.  Else ``repo_image``,
+        else the host's tools, as kojid runs them.
+        """
+        if self.enabled:
+            config = self.build_config(tag, event)
+            extra = config.get("extra") or {}
+            for suffix in image_suffixes(method, koji.canonArch(arch))[:2]:
+                key = IMAGE_KEY + suffix
+                if key in extra:
+                    image = _checked(config, key, "an image reference with createrepo_c")
+                    return ImageChoice(image, key, None, config["name"], event)
+        if repo_image:
+            return ImageChoice(repo_image, REPO_SOURCE, None, None, event)
+        return None
 
     def _external_repo(self, config: dict, key: str) -> str | None:
         """The external repo named by ``key``, checked to exist on the hub now."""

@@ -4,7 +4,8 @@
 a local build) its image (``images``: the hub's policy for the tag, method
 and arch, or a local build's choice), its logs (a directory, uploaded while
 the task runs when there is an ``uploader``, echoed when there is an
-``echo``, capped at ``log_limit``), its container manager, and its
+``echo``, capped at ``log_limit``), a repository task's tools (``repo_image``:
+an image, or None for the host's), its container manager, and its
 buildroots (``buildroot``: one ``Buildroot`` wired to all of these).
 
 The manager is opened lazily by ``open_manager``.  A daemon task's resources
@@ -31,6 +32,7 @@ from koji_adjutant.policy import ImageChoice, PolicyResolver
 
 # (tag, event, arch) -> the image of the task's method there
 ImageSource = Callable[[object, "int | None", str], ImageChoice]
+RepoImageSource = Callable[[object, "int | None", str], "ImageChoice | None"]
 Echo = Callable[[str, str], None]
 
 
@@ -39,10 +41,12 @@ class TaskResources:
 
     def __init__(self, options, *, logdir: Path, images: ImageSource,
                  open_manager: Callable[[], ContainerManager], owns_manager: bool = True,
-                 uploader: LogUploader | None = None, echo: Echo | None = None):
+                 uploader: LogUploader | None = None, echo: Echo | None = None,
+                 repo_images: RepoImageSource | None = None):
         self.options = options
         self.logdir = Path(logdir)
         self._images = images
+        self._repo_images = repo_images
         self._open_manager = open_manager
         self._owns_manager = owns_manager
         self._uploader = uploader
@@ -54,18 +58,26 @@ class TaskResources:
     def for_hub_task(cls, hub: Hub, options, *, task_id: int, method: str, workdir: Path,
                      upload_dir: str) -> TaskResources:
         """A daemon task's: the hub's image policy, logs streamed to its upload dir."""
+        policy = PolicyResolver.from_options(hub, options.adjutant)
+
         def images(tag, event, arch) -> ImageChoice:
-            return PolicyResolver.from_options(hub, options.adjutant).resolve(
-                tag, event, method, arch)
+            return policy.resolve(tag, event, method, arch)
+
+        def repo_images(tag, event, arch) -> ImageChoice | None:
+            return policy.repo_tools(tag, event, method, arch, options.adjutant.repo_image)
 
         return cls(options, logdir=Path(workdir) / "logs", images=images,
                    open_manager=lambda: open_task_manager(options, hub.this_host()["name"],
                                                           task_id),
-                   uploader=hub.log_uploader(upload_dir))
+                   uploader=hub.log_uploader(upload_dir), repo_images=repo_images)
 
     def image(self, tag, event: int | None, arch: str) -> ImageChoice:
         """The image this task's method gets for ``tag`` and ``arch``."""
         return self._images(tag, event, arch)
+
+    def repo_image(self, tag, event: int | None, arch: str) -> ImageChoice | None:
+        """The image a repository task runs its tools in; None: the host's tools."""
+        return self._repo_images(tag, event, arch) if self._repo_images else None
 
     @property
     def logs(self) -> TaskLogs:

@@ -16,6 +16,7 @@ Exit codes: 0 success, 2 bad command line, 78 configuration error (see
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -26,6 +27,7 @@ from koji_adjutant import __version__
 from koji_adjutant.config import check
 from koji_adjutant.errors import EX_OK, EX_USAGE
 from koji_adjutant.local import cli as local_cli
+from koji_adjutant.repos import tools as repo_tools
 
 PROG = "koji-adjutant"
 
@@ -52,7 +54,7 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 # One register function per subcommand module, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[Register, ...] = (
-    check.register,
+    functools.partial(check.register, probes=(repo_tools.check_config_probe,)),
     local_cli.register,
     _register_version,
 )

@@ -152,7 +152,9 @@ def write_conf(path: Path, hub, host: str, extra: dict, adjutant: dict) -> Path:
     keys.update({k: str(v) for k, v in extra.items() if v is not None})
     for k in [k for k, v in extra.items() if v is None]:
         keys.pop(k, None)
-    adj = {"log_file": "", "default_image": TEST_IMAGE, "monitoring_bind": "127.0.0.1:0"}
+    # repo tasks in a container of the test image unless a test asks for the host's tools
+    adj = {"log_file": "", "default_image": TEST_IMAGE, "repo_image": TEST_IMAGE,
+           "monitoring_bind": "127.0.0.1:0"}
     adj.update({k: str(v) for k, v in adjutant.items()})
     lines = ["[kojid]"] + [f"{k} = {v}" for k, v in keys.items()]
     lines += ["", "[adjutant]"] + [f"{k} = {v}" for k, v in adj.items()]

@@ -34,6 +34,8 @@ class AdjutantOptions:
     podman_api_timeout: int = 120
     # Images.
     default_image: str = "registry.fedoraproject.org/fedora:latest"
+    # Image of repository tasks (createrepo_c, mergerepo_c); None: the host's tools, as kojid.
+    repo_image: str | None = None
     pull_policy: str = "if-not-present"
     pull_timeout: int = 600
     start_timeout: int = 60
@@ -77,6 +79,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "podman_identity": _optional(str.strip),
     "podman_api_timeout": lambda text: values.to_int(text, minimum=1),
     "default_image": _non_empty_word,
+    "repo_image": _optional(_non_empty_word),
     "pull_policy": lambda text: values.to_choice(text, values.PULL_POLICIES),
     "pull_timeout": lambda text: values.to_int(text, minimum=1),
     "start_timeout": lambda text: values.to_int(text, minimum=1),

@@ -4,6 +4,9 @@ A subcommand module for ``koji_adjutant.tool``: ``register(subparsers)`` adds th
 ``check-config`` parser and sets ``run`` as its handler. The summary is a short
 list of the effective values an operator wants to confirm (hub, koji volume,
 authentication, podman, limits, monitoring); the full set is in the example file.
+``probes`` given by the tool add checks of the host that this layer cannot make
+(where repository tasks find createrepo_c and mergerepo_c); what they find is a
+warning.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import os
 import socket
 import sys
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from koji_adjutant.config import Config, load_config
@@ -22,8 +26,12 @@ from koji_adjutant.errors import EX_CONFIG, EX_OK, ConfigError
 NAME = "check-config"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``check-config`` subcommand."""
+# config -> (summary line, problem or None): checks of the host that upper layers add
+Probe = Callable[[Config], tuple[str, "str | None"]]
+
+
+def register(subparsers: argparse._SubParsersAction, probes: Sequence[Probe] = ()) -> None:
+    """Add the ``check-config`` subcommand; ``probes`` add lines (and warnings) of their own."""
     parser = subparsers.add_parser(
         NAME, help="load kojid.conf, print the effective values or the error",
         description="Load the configuration exactly as the daemon would (file or directory, "
@@ -31,10 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     f"Exits 0 when it is usable, {EX_CONFIG} with the error otherwise.")
     parser.add_argument("-c", "--config", metavar="FILE", default=DEFAULT_CONFIG,
                         help="configuration file or directory [default: %(default)s]")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run(args, probes=probes))
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
+        probes: Sequence[Probe] = ()) -> int:
     """Load ``args.config``; print the summary to ``out`` or the error to ``err``."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -45,7 +54,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return EX_CONFIG
     for line in summary_lines(config):
         print(line, file=out)
-    for warning in config.warnings:
+    warnings = list(config.warnings)
+    for probe in probes:
+        line, problem = probe(config)
+        print(line, file=out)
+        if problem:
+            warnings.append(problem)
+    for warning in warnings:
         print(f"koji-adjutant: warning: {warning}", file=err)
     return EX_OK
 

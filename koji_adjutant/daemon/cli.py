@@ -12,12 +12,14 @@ import koji
 
 from koji_adjutant import __version__
 from koji_adjutant.config import UsageError, load_config
+from koji_adjutant.container.factory import open_manager
 from koji_adjutant.daemon import containers, logsetup, loop, startup
 from koji_adjutant.hub.login import LoginFailed, connect, logout, this_host
 from koji_adjutant.daemon.manager import AdjutantTaskManager
 from koji_adjutant.daemon.options import DaemonOptions
 from koji_adjutant.errors import EX_CONFIG, EX_FAILURE, EX_OK, ConfigError
 from koji_adjutant.monitor import open_monitoring
+from koji_adjutant.repos import tools as repo_tools
 from koji_adjutant.tasks.registry import HANDLERS
 
 logger = logging.getLogger("koji.build")
@@ -74,6 +76,10 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EX_FAILURE)
     for warning in startup.warnings_for(options):
         logger.warning(warning)
+    repo_problem = repo_tools.problem(
+        options, lambda: open_manager(options, tm.host_name, options.instance_id))
+    if repo_problem:
+        logger.warning(repo_problem)
     logger.warning("koji-adjutant %s started as host %s (id %s)", __version__,
                    tm.host_name, tm.host_id)
     if options.skip_main:

@@ -6,7 +6,8 @@
 * ``external``: external repos of a tag as a createrepo task merges them.
 * ``distsel``: the package set of a dist repo (signed copies by key order, missing
   signatures, debuginfo split, ``kojipkgs`` and ``pkglist``).
-* ``runner``: the container a repo task runs its tools in (``RepoContainer``).
+* ``runner``: where a repo task runs its tools: a container (``RepoContainer``) or the
+  host (``HostRepoTools``), as kojid.
 
 See docs/adr/0007-repositories.md.
 """

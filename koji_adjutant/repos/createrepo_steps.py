@@ -1,4 +1,4 @@
-"""The steps of one createrepo run for a koji repo arch (contract 3.8), on a ``RepoContainer``.
+"""The steps of one createrepo run for a koji repo arch (contract 3.8), on a ``RepoTools``.
 
 ``CreaterepoJob`` holds the paths of one run: the repo's arch dir on the koji
 volume (read-only), and under the task's output dir ``repo/`` (the result),
@@ -15,9 +15,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from koji_adjutant.repos import commands
+from koji_adjutant.repos import commands, origins
 from koji_adjutant.repos.external import RepoSources
-from koji_adjutant.repos.runner import RepoContainer
+from koji_adjutant.repos.runner import RepoTools
 
 logger = logging.getLogger("koji.build.repos")
 
@@ -67,7 +67,7 @@ def copy_old_repodata(job: CreaterepoJob, old_arch_dir: Path, logs) -> bool:
     return True
 
 
-def createrepo(box: RepoContainer, job: CreaterepoJob, update: bool) -> None:
+def createrepo(box: RepoTools, job: CreaterepoJob, update: bool) -> None:
     """createrepo_c for the arch (the output dir itself when the pkglist is empty)."""
     job.repo.mkdir(parents=True, exist_ok=True)
     pkglist = job.pkglist
@@ -79,7 +79,7 @@ def createrepo(box: RepoContainer, job: CreaterepoJob, update: bool) -> None:
     box.check(commands.createrepo_argv(args), "createrepo.log", "createrepo_c")
 
 
-def merge(box: RepoContainer, job: CreaterepoJob, mode: str, sources: RepoSources) -> None:
+def merge(box: RepoTools, job: CreaterepoJob, mode: str, sources: RepoSources) -> None:
     """Merge the koji repo with the external repos into ``repo/`` (mergerepo_c)."""
     if job.premerge.exists():
         shutil.rmtree(job.premerge)
@@ -92,6 +92,10 @@ def merge(box: RepoContainer, job: CreaterepoJob, mode: str, sources: RepoSource
         blocklist=str(blocklist) if blocklist.is_file() else None,
         comps=str(job.comps) if job.comps else None, arch_expand=version >= (0, 15, 11))
     box.check(argv, "mergerepos.log", "mergerepo_c")
+    restored = origins.restore(job.repodata, dict(sources.recorded))
+    if restored:
+        box.logs.append("mergerepos.log", f"pkgorigins.gz: {restored} origins read through "
+                                          f"the koji volume recorded by their URLs\n")
 
 
 def mark_empty(job: CreaterepoJob) -> None:

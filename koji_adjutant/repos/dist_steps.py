@@ -19,7 +19,7 @@ from pathlib import Path
 
 from koji_adjutant.repos import commands
 from koji_adjutant.repos.distsel import Layout
-from koji_adjutant.repos.runner import RepoContainer
+from koji_adjutant.repos.runner import RepoTools
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _seed_update(job: DistJob, subrepo: str, directory: Path) -> bool:
     return True
 
 
-def createrepo(box: RepoContainer, job: DistJob, subrepos: list[str]) -> None:
+def createrepo(box: RepoTools, job: DistJob, subrepos: list[str]) -> None:
     """createrepo_c for the main repo ('') and each subrepo, each in its own log."""
     for subrepo in subrepos:
         directory = job.repo / subrepo

@@ -3,8 +3,8 @@
 An external repo URL may contain ``$arch``; a repo whose ``arches`` excludes the
 repo arch is skipped.  ``RepoSources`` also says what the container needs to
 reach them: a network for http(s) URLs outside the koji volume (a URL under
-the hub's ``topurl`` is read through the volume instead), and read-only mounts
-for ``file://`` directories outside it.
+the hub's ``topurl`` is read through the volume instead, and recorded by its URL:
+``origins``), and read-only mounts for ``file://`` directories outside it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,16 @@ import koji
 
 @dataclass(frozen=True)
 class RepoSources:
-    """The ordered repo URLs to merge (``file://<premerge>/`` first) and their needs."""
+    """The ordered repo URLs to merge (``file://<premerge>/`` first) and their needs.
+
+    ``recorded`` maps a URL read through the koji volume to the tag's URL, which
+    ``pkgorigins.gz`` must name (``origins.restore``), as kojid's merge names it.
+    """
 
     urls: tuple[str, ...]
     needs_network: bool
     local_dirs: tuple[str, ...]
+    recorded: tuple[tuple[str, str], ...] = ()
 
 
 def arch_applies(ext: dict, arch: str) -> bool:
@@ -48,17 +53,21 @@ def merge_sources(premerge_dir: str, external: Sequence[dict], arch: str,
     urls = [f"file://{premerge_dir.rstrip('/')}/"]
     network = False
     local: list[str] = []
+    recorded: list[tuple[str, str]] = []
     for ext in external:
         if not arch_applies(ext, arch):
             continue
-        url = volume_url(expand_url(ext["url"], arch), topdir, topurls)
+        tag_url = expand_url(ext["url"], arch)
+        url = volume_url(tag_url, topdir, topurls)
+        if url != tag_url:
+            recorded.append((url, tag_url))
         urls.append(url)
         parsed = urlparse(url)
         if parsed.scheme in ("http", "https"):
             network = True
         elif parsed.scheme == "file" and not _under(parsed.path, topdir):
             local.append(parsed.path.rstrip("/"))
-    return RepoSources(tuple(urls), network, tuple(local))
+    return RepoSources(tuple(urls), network, tuple(local), tuple(recorded))
 
 
 def volume_url(url: str, topdir: str, topurls: Sequence[str]) -> str:

@@ -16,7 +16,8 @@ import koji
 from koji.tasks import RefuseTask
 
 from koji_adjutant.buildroot.logs import TaskLogs
-from koji_adjutant.repos.runner import RepoContainer, RepoContainerParams
+from koji_adjutant.repos.runner import (HostRepoTools, RepoContainer,
+                                        RepoContainerParams, RepoTools)
 from koji_adjutant.resources import ResourcedTaskHandler
 
 logger = logging.getLogger("koji.build.repos")
@@ -44,20 +45,25 @@ class RepoTaskHandler(ResourcedTaskHandler):
         return self.resources.logs
 
     def repo_container(self, tag_id: int, event: int | None, arch: str, outdir: Path, *,
-                       read_only: tuple[str, ...] = (), network: bool = False
-                       ) -> RepoContainer:
-        """The task's container for ``arch`` (use it as a context manager)."""
+                       read_only: tuple[str, ...] = (), network: bool = False) -> RepoTools:
+        """Where the task's tools run for ``arch``: a container, or the host (use it as a
+        context manager)."""
         adj = self.options.adjutant
-        choice = self.resources.image(tag_id, event, arch)
+        choice = self.resources.repo_image(tag_id, event, arch)
         logs = self.task_logs()
-        logs.append("createrepo_container.log",
-                    f"image: {choice.image} (chosen by {choice.source})\n"
-                    f"network: {adj.network_mode if network else 'none'}\n")
         params = RepoContainerParams(
-            image=choice.image, task_id=self.id, method=self.method,
+            image=choice.image if choice else None, task_id=self.id, method=self.method,
             topdir=self.options.topdir, outdir=outdir, read_only=read_only,
             network=adj.network_mode if network else "none",
             timeout=self.options.rpmbuild_timeout)
+        if choice is None:
+            logs.append("createrepo_container.log",
+                        "tools: createrepo_c and mergerepo_c of this host (no [adjutant] "
+                        "repo_image; as kojid)\n")
+            return HostRepoTools(params, logs)
+        logs.append("createrepo_container.log",
+                    f"image: {choice.image} (chosen by {choice.source})\n"
+                    f"network: {params.network}\n")
         return RepoContainer(params, self.resources.manager, logs, pull_policy=adj.pull_policy)
 
     def upload_files(self, directory: Path, relpath: str | None = None) -> list[str]:

@@ -130,8 +130,8 @@ class CreateDistRepoTask(RepoTaskHandler):
     def _check_zck(self, box, job: dist_steps.DistJob) -> None:
         if job.zck and "zchunk" not in commands.features(
                 box.output([commands.CREATEREPO, "--version"])):
-            raise TaskFailed(f"zchunk metadata asked for, but createrepo_c in image "
-                             f"{box.params.image} is built without zchunk support")
+            raise TaskFailed(f"zchunk metadata asked for, but createrepo_c {box.where} "
+                             f"is built without zchunk support")
 
     def _upload_text(self, name: str, text: str) -> None:
         self.task_logs().write(name, text)

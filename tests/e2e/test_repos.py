@@ -6,6 +6,7 @@ are created as the hub's repo queue creates them (``hub.regen_repo``).
 """
 
 import gzip
+import hashlib
 import json
 import http.server
 import shutil
@@ -284,3 +285,34 @@ def test_a_repo_request_is_satisfied_by_the_daemons_new_repo(f99, rpm_factory, s
     assert checked["request"]["active"] is False
     assert checked["repo"]["id"] == f99.task_result(request["task_id"])[0]
     assert koji.REPO_STATES[checked["repo"]["state"]] == "READY"
+
+
+def test_an_external_repo_under_topurl_is_read_through_the_volume_and_recorded_by_url(
+        f99, rpm_factory, start_daemon):
+    ext_dir = f99.topdir / "ext" / "x86_64"
+    ext_dir.mkdir(parents=True)
+    for rpm in rpm_factory.rpms(Package("ext-tool")).rpms:
+        shutil.copy(rpm, ext_dir / rpm.name)
+    subprocess.run(["createrepo_c", "-q", str(ext_dir)], check=True)
+    add_builds(f99, rpm_factory, TAG, Package("koji-pkg"))
+    f99.add_external_repo("on-topurl", f"{f99.topurl}/ext/$arch/")
+    f99.add_tag_external_repo(TAG, "on-topurl", 10)
+    # podman's bridge cannot reach the simulator's 127.0.0.1: the merge must read the volume
+    start_daemon(f99, HOST)
+    done = new_repo(f99)
+    assert done["state"] == "CLOSED", f99.task_result(done["id"])
+    arch_dir = f99.topdir / "repos" / TAG / str(done["result"][0]) / "x86_64"
+    assert sorted(primary_hrefs(arch_dir)) == ["ext-tool", "koji-pkg"]
+    repomd = ET.parse(arch_dir / "repodata" / "repomd.xml").getroot()
+    md = "{http://linux.duke.edu/metadata/repo}"
+    [record] = [d for d in repomd.findall(f"{md}data") if d.get("type") == "origin"]
+    origins_file = arch_dir / record.find(f"{md}location").get("href")
+    packed = origins_file.read_bytes()
+    lines = dict(line.split("\t") for line in gzip.decompress(packed).decode().splitlines())
+    # kojid's merge records the tag's URL, so kojid's buildroots find the external repo
+    assert lines["ext-tool-1.0-1.noarch"] == f"{f99.topurl}/ext/x86_64/"
+    assert not any(origin.startswith("file://" + str(f99.topdir)) for origin in lines.values())
+    assert record.find(f"{md}checksum").text == hashlib.sha256(packed).hexdigest()
+    assert int(record.find(f"{md}size").text) == len(packed)
+    [child] = f99.children(done["id"])
+    assert f"file://{f99.topdir}/ext/x86_64/" in task_log(f99, child["id"], "mergerepos.log")

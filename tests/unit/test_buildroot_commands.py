@@ -1,11 +1,14 @@
-"""The one command runner of buildroots and repo containers (buildroot/commands.py)."""
+"""The command runners of buildroots, repo containers and the host (buildroot/commands.py)."""
+
+import time
 
 import pytest
 
-from koji_adjutant.buildroot.commands import ContainerCommands
+from koji_adjutant.buildroot.commands import NOT_FOUND, ContainerCommands, HostCommands
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.container import ExecResult
 from koji_adjutant.container.errors import ExecFailed
+from koji_adjutant.errors import LogLimitExceeded
 
 
 class Uploads:
@@ -65,3 +68,42 @@ def test_a_checked_failure_still_ends_its_log_with_the_status(tmp_path):
         ContainerCommands(Manager(["boom"], fail_with=error), logs).run(
             object(), ["false"], log="root.log", check=True)
     assert logs.path("root.log").read_text() == "+ false\nboom\n+ exit status 3\n"
+
+
+def test_a_host_command_is_logged_like_a_container_command(tmp_path):
+    logs = TaskLogs(tmp_path / "logs")
+    result = HostCommands(logs).run(["/bin/sh", "-c", "echo one; echo two >&2; exit 3"],
+                                    log="createrepo.log", workdir=str(tmp_path))
+    assert (result.exit_code, result.lines) == (3, 2)
+    text = logs.path("createrepo.log").read_text()
+    assert text.startswith("+ /bin/sh -c echo one; echo two >&2; exit 3\none\ntwo\n")
+    assert "+ exit status 3 after" in text.splitlines()[-1]
+
+
+def test_a_missing_host_tool_is_status_127_with_a_line_saying_so(tmp_path):
+    logs = TaskLogs(tmp_path / "logs")
+    result = HostCommands(logs).run(["no-such-createrepo"], log="createrepo.log")
+    assert result.exit_code == NOT_FOUND
+    assert "no-such-createrepo: command not found" in logs.path("createrepo.log").read_text()
+
+
+def test_a_host_command_past_its_timeout_is_stopped_with_its_children(tmp_path):
+    logs = TaskLogs(tmp_path / "logs")
+    marker = tmp_path / "child-lived"
+    script = f"(sleep 3; touch {marker}) & sleep 30"
+    started = time.monotonic()
+    with pytest.raises(ExecFailed, match="ran longer than its timeout of 1 s"):
+        HostCommands(logs).run(["/bin/sh", "-c", script], log="createrepo.log", timeout=1)
+    assert time.monotonic() - started < 10
+    time.sleep(3.5)
+    assert not marker.exists()  # the whole process group was killed
+
+
+def test_host_output_past_log_limit_stops_the_command(tmp_path):
+    logs = TaskLogs(tmp_path / "logs", limit=10_000)
+    started = time.monotonic()
+    with pytest.raises(LogLimitExceeded):
+        HostCommands(logs).run(["/bin/sh", "-c", "while :; do echo Reading package; done"],
+                               log="createrepo.log")
+    assert time.monotonic() - started < 10
+    assert logs.path("createrepo.log").stat().st_size < 11_000

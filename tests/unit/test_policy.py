@@ -262,3 +262,15 @@ def test_hub_errors_propagate_and_are_not_cached():
 def test_a_tag_must_be_an_id_or_a_name():
     with pytest.raises(TypeError):
         resolver(FakeHub()).build_config({"name": "build"}, None)
+
+
+def test_repo_tasks_take_only_keys_that_name_their_method_then_repo_image_then_the_host():
+    hub = FakeHub({"adjutant.image": "img/buildroot", "adjutant.image.x86_64": "img/arch",
+                   "adjutant.image.createdistrepo": "img/dist"})
+    policy = resolver(hub)
+    # the tag's buildroot images need not have createrepo_c: not used for repo tasks
+    assert policy.repo_tools("build", None, "createrepo", "x86_64", None) is None
+    choice = policy.repo_tools("build", None, "createrepo", "x86_64", "img/tools")
+    assert (choice.image, choice.source) == ("img/tools", "[adjutant] repo_image")
+    choice = policy.repo_tools("build", None, "createdistrepo", "x86_64", "img/tools")
+    assert (choice.image, choice.source) == ("img/dist", "adjutant.image.createdistrepo")
