@@ -2,7 +2,9 @@
 
 The podman answer (reachable, version) is refreshed every ``PODMAN_TTL``
 seconds by the monitor's sampler thread, so a busy status endpoint costs podman
-nothing and no request waits for podman.  Container listings go through a ``ContainerManager`` of the
+nothing and no request waits for podman; the refresh is a ``/_ping`` (the version
+is asked once, and again only after podman did not answer), so an idle builder
+costs the podman service next to nothing.  Container listings go through a ``ContainerManager`` of the
 monitor's own (a separate connection from the one the main loop sweeps with).
 """
 
@@ -52,15 +54,23 @@ class PodmanProbe:
         return dict(answer)
 
     def _ask(self) -> dict[str, Any]:
+        """``/_ping`` while the service keeps answering; ``/version`` (which costs the
+        service a few hundred ms of CPU) only the first time and after it did not."""
+        with self._lock:
+            if self._api is None:
+                self._api = PodmanApi(self.base_url, timeout=PODMAN_TIMEOUT)
+            known = self._answer if self._answer and self._answer["reachable"] else None
+        operation = "ping" if known else "version"
         try:
-            with self._lock:
-                if self._api is None:
-                    self._api = PodmanApi(self.base_url, timeout=PODMAN_TIMEOUT)
-            info = self._api.json("GET", "/version") or {}
+            if known:
+                self._api.request("GET", "/_ping")
+                info = {"Version": known["version"], "ApiVersion": known["api_version"]}
+            else:
+                info = self._api.json("GET", "/version") or {}
         except ContainerError as exc:
-            self._on_call("version", False)
+            self._on_call(operation, False)
             return {"reachable": False, "version": None, "error": str(exc).splitlines()[0]}
-        self._on_call("version", True)
+        self._on_call(operation, True)
         return {"reachable": True, "version": info.get("Version"),
                 "api_version": info.get("ApiVersion"), "error": None}
 
