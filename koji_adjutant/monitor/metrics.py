@@ -4,11 +4,14 @@ All metrics are counted in the main process (task processes are forked and
 their memory dies with them): tasks when taken and when reaped, buildroot
 set-up time from the ``state.log`` a task wrote, hub errors seen by the loop,
 and the container operations the main process performs (listing, sweeping).
+``render`` serves a snapshot at most ``RENDER_TTL`` old to every request.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,6 +25,9 @@ from prometheus_client import (
 PREFIX = "koji_adjutant"
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, float("inf"))
 SETUP_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, float("inf"))
+# /metrics serves a snapshot at most this old: scrapers (every 15 s or more) see every
+# change, and a burst of requests does not redo the exposition each time
+RENDER_TTL = 1.0
 _SETUP_RE = re.compile(r"Finish: init buildroot \S+ \((\d+(?:\.\d+)?) s\)")
 
 
@@ -30,7 +36,8 @@ class Metrics:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.tasks_started = Counter(f"{PREFIX}_tasks_started", "Tasks taken, by method",
@@ -60,6 +67,8 @@ class Metrics:
         self.ready = Gauge(f"{PREFIX}_ready", "1 when the daemon last told the hub it is ready",
                            registry=r)
         self.up.set(1)
+        self._render_lock = threading.Lock()
+        self._snapshot: tuple[float, bytes] | None = None
 
     def task_ended(self, method: str, outcome: str, seconds: float) -> None:
         self.tasks_finished.labels(method, outcome).inc()
@@ -73,4 +82,9 @@ class Metrics:
             self.buildroot_setup.observe(float(match.group(1)))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The exposition text: a snapshot made at most once per ``RENDER_TTL`` seconds."""
+        with self._render_lock:
+            now = self._clock()
+            if self._snapshot is None or now - self._snapshot[0] >= RENDER_TTL:
+                self._snapshot = (now, generate_latest(self.registry))
+            return self._snapshot[1]

@@ -291,3 +291,14 @@ def test_the_page_is_html_that_polls_the_api(monitor):
     code, text = get(monitor, "")
     assert code == 200 and text.startswith("<!DOCTYPE html>")
     assert "api/v1/status" in text and "api/v1/tasks" in text and "textContent" in text
+
+
+def test_metrics_are_a_snapshot_renewed_after_render_ttl():
+    from koji_adjutant.monitor import metrics as metrics_module
+    clock = [100.0]
+    metrics = metrics_module.Metrics(clock=lambda: clock[0])
+    first = metrics.render()
+    metrics.tasks_started.labels("buildArch").inc()
+    assert metrics.render() is first  # within RENDER_TTL: the same snapshot
+    clock[0] += metrics_module.RENDER_TTL
+    assert b'koji_adjutant_tasks_started_total{method="buildArch"} 1.0' in metrics.render()
