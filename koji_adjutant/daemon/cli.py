@@ -76,10 +76,6 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EX_FAILURE)
     for warning in startup.warnings_for(options):
         logger.warning(warning)
-    repo_problem = repo_tools.problem(
-        options, lambda: open_manager(options, tm.host_name, options.instance_id))
-    if repo_problem:
-        logger.warning(repo_problem)
     logger.warning("koji-adjutant %s started as host %s (id %s)", __version__,
                    tm.host_name, tm.host_id)
     if options.skip_main:
@@ -91,6 +87,9 @@ def run(argv: list[str] | None = None) -> int:
     if monitoring is not None:
         monitoring.start()
     tm.sweep(None)
+    # after the start-up sweep, which would remove the check's container
+    repo_tools.check_in_background(
+        options, lambda: open_manager(options, tm.host_name, options.instance_id), logger)
     try:
         return loop.run(tm, options)
     finally:

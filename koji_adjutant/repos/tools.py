@@ -1,6 +1,7 @@
 """Can this builder run repository tasks?  createrepo_c and mergerepo_c, where they run.
 
-Asked once at the daemon's start-up and by ``koji-adjutant check-config``, so that
+Asked once at the daemon's start-up (in the background) and by ``koji-adjutant
+check-config``, so that
 an operator learns of a builder that cannot make repos before a ``newRepo`` fails:
 with no ``[adjutant] repo_image`` the tools are the host's (``shutil.which``, as
 kojid runs them); with one, a short container of that image (no network, no
@@ -11,7 +12,9 @@ then fail with a message naming the image (``RepoTools.check``).
 
 from __future__ import annotations
 
+import logging
 import shutil
+import threading
 from collections.abc import Callable
 
 from koji_adjutant.config.options import DaemonOptions
@@ -45,6 +48,20 @@ def problem(options, open_manager: Callable[[], ContainerManager]) -> str | None
     return (f"[adjutant] repo_image {image} has no {' and '.join(missing)}: newRepo, "
             f"createrepo and distRepo tasks will fail here; use an image with createrepo_c "
             f"and mergerepo_c, or leave repo_image empty to use this host's")
+
+
+def check_in_background(options, open_manager: Callable[[], ContainerManager],
+                        log: logging.Logger) -> threading.Thread:
+    """``problem`` in a thread of its own, logged as a warning: a container check of
+    ``repo_image`` must not delay the daemon's first poll."""
+    def check() -> None:
+        found = problem(options, open_manager)
+        if found:
+            log.warning(found)
+
+    thread = threading.Thread(target=check, name="repo-tools-check", daemon=True)
+    thread.start()
+    return thread
 
 
 def describe(options) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon_harness import TAG, TEST_IMAGE, write_conf
+from daemon_harness import TAG, TEST_IMAGE, wait_for, write_conf
 from rpmkit import Package
 from test_repos import add_builds, containers_of, f99, new_repo, primary_hrefs, task_log  # noqa: F401
 
@@ -55,9 +55,9 @@ def test_an_image_without_the_tools_is_named_at_start_up_and_the_task_says_why(
         f99, rpm_factory, start_daemon, image_without_repo_tools):
     add_builds(f99, rpm_factory, TAG, Package("adjutant-testlib-a"))
     daemon = start_daemon(f99, HOST, adjutant={"repo_image": image_without_repo_tools})
-    assert (f"[adjutant] repo_image {image_without_repo_tools} has no createrepo_c and "
-            f"mergerepo_c: newRepo, createrepo and distRepo tasks will fail here"
-            in daemon.log())
+    wait_for(lambda: (f"[adjutant] repo_image {image_without_repo_tools} has no createrepo_c "
+                      f"and mergerepo_c: newRepo, createrepo and distRepo tasks will fail "
+                      f"here") in daemon.log(), timeout=60, what="the start-up warning")
     done = new_repo(f99)
     assert done["state"] == "FAILED"
     [child] = f99.children(done["id"])
