@@ -118,11 +118,12 @@ def _stream(proc: subprocess.Popen, sink, timeout: float | None) -> tuple[int, b
         timer.start()
     lines = 0
     try:
-        for raw in proc.stdout:
-            sink(raw.decode("utf-8", errors="replace").rstrip("\n"))
-            lines += 1
-            if hasattr(sink, "tick"):
-                sink.tick()
+        if hasattr(sink, "write"):  # a task log's sink takes many whole lines at once
+            lines = _stream_chunks(proc.stdout, sink)
+        else:
+            for raw in proc.stdout:
+                sink(raw.decode("utf-8", errors="replace").rstrip("\n"))
+                lines += 1
     except BaseException:
         _kill_group(proc)  # a full log or an interrupt: nothing keeps running unobserved
         proc.wait()
@@ -132,6 +133,24 @@ def _stream(proc: subprocess.Popen, sink, timeout: float | None) -> tuple[int, b
             timer.cancel()
         proc.stdout.close()
     return lines, expired.is_set()
+
+
+def _stream_chunks(stdout, sink) -> int:
+    """Whole lines to ``sink.write`` as they arrive (createrepo_c -vd prints one per
+    package: a write per line would cost more than the command); how many lines."""
+    lines, partial = 0, b""
+    while chunk := stdout.read1(1 << 16):
+        data = partial + chunk
+        end = data.rfind(b"\n") + 1
+        partial = data[end:]
+        if end:
+            sink.write(data[:end])
+            lines += data.count(b"\n", 0, end)
+            sink.tick()
+    if partial:
+        sink.write(partial + b"\n")
+        lines += 1
+    return lines
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
