@@ -16,6 +16,7 @@ looked and how to fix it.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import re
@@ -66,7 +67,7 @@ class RepoContainerParams:
             timeouts=Timeouts(container=self.timeout))
 
 
-class RepoTools:
+class RepoTools(abc.ABC):
     """What both places offer a repo task: run, check, output, and the failure's tail."""
 
     where = ""  # for messages: "in image X", "on this host"
@@ -76,9 +77,9 @@ class RepoTools:
         self.params = params
         self.logs = logs
 
+    @abc.abstractmethod
     def run(self, argv: Sequence[str], log) -> ExecResult:
         """Run ``argv`` with its output in task log ``log`` (or to a callable)."""
-        raise NotImplementedError
 
     def output(self, argv: Sequence[str]) -> str:
         """The output of a short query command (e.g. ``createrepo_c --version``)."""
