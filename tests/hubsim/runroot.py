@@ -16,7 +16,7 @@ import koji
 
 from .api import Context, exported
 from .hosts import find_channel
-from .tags import find_tag
+from .tags import find_tag, tag_row
 from .tasks import make_task
 
 PERMISSION = 'runroot'
@@ -55,7 +55,7 @@ def runroot(ctx: Context, tagInfo: Any, arch: str, command: Any,
     if not isinstance(command, (str, list)):
         raise koji.GenericError("Invalid type for value '%s': %s" % (command, type(command)))
     channel = channel or 'runroot'
-    tag = find_tag(ctx.state, tagInfo, strict=True)
+    tag = tag_row(ctx.state, find_tag(ctx.state, tagInfo, strict=True))
     args = koji.encode_args(tagInfo, arch, command, **opts)
     return make_task(ctx.state, 'runroot', list(args), owner=user['id'], channel=channel,
                      arch=_task_arch(ctx, tag, arch, channel), priority=15)
