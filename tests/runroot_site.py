@@ -51,16 +51,24 @@ fstype = nfs
 options = ro,hard,intr
 """)
 
-    def start(self, hub, rpm_factory, start_daemon):
-        """Host, tag, repo, user and a daemon serving runroot (module docstring)."""
+    def start(self, hub, rpm_factory, start_daemon, with_repo: bool = True):
+        """Host, tag, repo (unless not ``with_repo``), user and a daemon serving runroot."""
         hub.add_channel("runroot")
         hub.add_host(HOST, password=HOST, arches="x86_64", channels=("default", "runroot"))
-        make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+        if with_repo:
+            make_repo(hub, rpm_factory)
+        else:
+            hub.add_tag(TAG, arches="x86_64")
         hub.add_user(USER, password=USER)
         hub.grant_permission(USER, "runroot")
         return start_daemon(hub, HOST, pluginpath=str(PLUGIN_DIR),
                             plugin="adjutant_probe runroot",
                             adjutant={"runroot_config": str(self.conf)})
+
+
+def make_repo(hub, rpm_factory) -> dict:
+    """A READY repo of the tag holding adjutant-testlib, with the test groups."""
+    return make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
 
 
 def submit(hub, command, arch: str = "x86_64", **opts) -> int:

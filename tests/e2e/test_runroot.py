@@ -9,7 +9,7 @@ import koji
 import pytest
 
 from daemon_harness import containers_of_task, wait_for
-from runroot_site import COMPOSE, HOST, RunrootSite, submit, task_dir
+from runroot_site import COMPOSE, HOST, RunrootSite, make_repo, submit, task_dir
 
 pytestmark = pytest.mark.podman
 
@@ -137,3 +137,29 @@ def test_a_bad_runroot_conf_stops_the_daemon_with_one_line(hub, site, start_daem
     assert errors == [f"kojid: plugin runroot: {site.conf}: [paths] safe_roots: 'tmp' is not "
                       f"an absolute path"], daemon.log()
     assert "Traceback" not in daemon.log()
+
+
+def test_without_a_repo_runroot_waits_for_one(hub, site, rpm_factory, start_daemon):
+    site.start(hub, rpm_factory, start_daemon, with_repo=False)
+    task_id = submit(hub, "echo waited")
+    child = wait_for(lambda: hub.children(task_id), timeout=60, what="a waitrepo subtask")
+    assert [(c["method"], hub.task_info(c["id"], request=True)["request"]) for c in child] \
+        == [("waitrepo", ["f99-build", None, None])]
+    repo = make_repo(hub, rpm_factory)
+    # the library's waitrepo looks at its repo request once a minute
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    [broot] = hub.session().listBuildroots(taskID=task_id)
+    assert broot["repo_id"] == repo["id"]
+
+
+def test_a_repo_of_another_tag_is_refused_as_the_plugin_refuses_it(
+        hub, site, rpm_factory, start_daemon):
+    site.start(hub, rpm_factory, start_daemon)
+    hub.add_tag("other-build", arches="x86_64")
+    other = hub.make_repo("other-build")
+    task_id = submit(hub, "echo never", repo_id=other["id"])
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "FAILED"
+    with pytest.raises(koji.BuildError, match=r"^build tag \(f99-build\) does not match repo "
+                                              r"tag \(other-build\)$"):
+        hub.task_result(task_id)
