@@ -10,10 +10,11 @@ internal_dev_setup`` is accepted: a container always gets podman's ``/dev``.
 koji-adjutant bind-mounts host directories (ADR 0017): a section's ``path``
 must be a directory of the builder host (mount an NFS export on the host and
 name that directory).  ``RunrootConfig.mounts`` turns a task's request into
-``Mount``s: a default mount is read-only when its options say ``ro``; an extra
-mount is writable and must lie inside a safe root (path components, not
-string prefixes), after which ``path_subs`` apply; no mount may lead out of its
-section's directory through a symbolic link on the host.
+``BindMount``s (the task makes them container mounts): a default mount is
+read-only when its options say ``ro``; an extra mount is writable and must lie
+inside a safe root (path components, not string prefixes), after which
+``path_subs`` apply; no mount may lead out of its section's directory through
+a symbolic link on the host.
 """
 
 from __future__ import annotations
@@ -27,11 +28,19 @@ from pathlib import Path
 
 import koji
 
-from koji_adjutant.container import Mount
 from koji_adjutant.errors import ConfigError
 
 DEFAULT_PATH = "/etc/kojid/plugins/runroot.conf"
 _SECTION_RE = re.compile(r"^path(\d+)$")
+
+
+@dataclass(frozen=True)
+class BindMount:
+    """Host directory ``source`` at ``target`` in the buildroot."""
+
+    source: Path
+    target: str
+    read_only: bool
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class RunrootConfig:
     paths: tuple[PathSection, ...] = ()
     internal_dev_setup: bool | None = None
 
-    def mounts(self, extra: Iterable[str]) -> tuple[Mount, ...]:
+    def mounts(self, extra: Iterable[str]) -> tuple[BindMount, ...]:
         """The default mounts and the task's ``extra`` ones; a later one on a target wins."""
         chosen = {}
         for path in self.default_mounts:
@@ -82,7 +91,7 @@ class RunrootConfig:
                 path = replacement + path[len(prefix):]
         return path
 
-    def _mount(self, path: str, writable: bool) -> Mount:
+    def _mount(self, path: str, writable: bool) -> BindMount:
         section = next((s for s in self.paths if s.holds(path)), None)
         if section is None:
             raise koji.GenericError(f"bad config: missing corresponding mountpoint for {path} "
@@ -97,7 +106,7 @@ class RunrootConfig:
                                     f"builder leads out of {section.path})")
         read_only = "ro" in section.options and not writable
         # the resolved path: what was checked is what podman mounts
-        return Mount(real, path, read_only=read_only)
+        return BindMount(real, path, read_only)
 
 
 def _within(path: str, root: str) -> bool:

@@ -26,6 +26,7 @@ import koji
 
 from koji_adjutant.buildroot.buildroot import Buildroot
 from koji_adjutant.config.runroot import load_runroot_config
+from koji_adjutant.container import Mount
 from koji_adjutant.container.errors import ContainerError, ContainerTimeout
 from koji_adjutant.errors import TaskFailed
 from koji_adjutant.hub.facade import usable_repo_state
@@ -89,7 +90,8 @@ class RunrootTask(BuildrootTaskHandler):
             self.hub.set_task_weight(self.id, max(weight, MIN_WEIGHT))
         br_arch = buildroot_arch(arch, self.host_info().get("arches"), root,
                                  self.hub.build_config(root)["arches"])
-        planned = config.mounts(mounts or [])
+        planned = tuple(Mount(m.source, m.target, read_only=m.read_only)
+                        for m in config.mounts(mounts or []))
         argv = shell_argv(command)
         wanted = self._upload_names(upload_logs or [])
         repo = self._repo(root, repo_id)
