@@ -51,7 +51,7 @@ fstype = nfs
 options = ro,hard,intr
 """)
 
-    def start(self, hub, rpm_factory, start_daemon, with_repo: bool = True):
+    def start(self, hub, rpm_factory, start_daemon, with_repo: bool = True, **kojid_keys):
         """Host, tag, repo (unless not ``with_repo``), user and a daemon serving runroot."""
         hub.add_channel("runroot")
         hub.add_host(HOST, password=HOST, arches="x86_64", channels=("default", "runroot"))
@@ -63,7 +63,7 @@ options = ro,hard,intr
         hub.grant_permission(USER, "runroot")
         return start_daemon(hub, HOST, pluginpath=str(PLUGIN_DIR),
                             plugin="adjutant_probe runroot",
-                            adjutant={"runroot_config": str(self.conf)})
+                            adjutant={"runroot_config": str(self.conf)}, **kojid_keys)
 
 
 def make_repo(hub, rpm_factory) -> dict:

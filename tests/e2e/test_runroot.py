@@ -163,3 +163,17 @@ def test_a_repo_of_another_tag_is_refused_as_the_plugin_refuses_it(
     with pytest.raises(koji.BuildError, match=r"^build tag \(f99-build\) does not match repo "
                                               r"tag \(other-build\)$"):
         hub.task_result(task_id)
+
+
+def test_a_command_past_rpmbuild_timeout_is_stopped_and_fails_the_task(
+        hub, site, rpm_factory, start_daemon):
+    site.start(hub, rpm_factory, start_daemon, rpmbuild_timeout=5)
+    task_id = submit(hub, "echo sleeping; sleep 120; echo woke")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "FAILED"
+    with pytest.raises(koji.GenericError, match=r"^the runroot command exceeded "
+                                                r"rpmbuild_timeout \(5 s\) and was stopped; "
+                                                r"see runroot.log$"):
+        hub.task_result(task_id)
+    assert (task_dir(hub, task_id) / "runroot.log").read_text().splitlines() == ["sleeping"]
+    wait_for(lambda: not containers_of_task(task_id, HOST, hub), timeout=30,
+             what="the container removed after the result")
