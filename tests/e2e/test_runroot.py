@@ -2,8 +2,13 @@
 
 A daemon whose kojid.conf lists ``plugins = runroot`` serves the method with our
 handler; ``composer`` (runroot permission) submits as ``koji runroot`` would, with
-a package, the default read-only mount and an extra writable one.
+a package, the default read-only mount and an extra writable one; the last test
+runs koji's own ``koji runroot`` command line (its CLI plugin) as pungi does.
 """
+
+import subprocess
+import sys
+from pathlib import Path
 
 import koji
 import pytest
@@ -177,3 +182,23 @@ def test_a_command_past_rpmbuild_timeout_is_stopped_and_fails_the_task(
     assert (task_dir(hub, task_id) / "runroot.log").read_text().splitlines() == ["sleeping"]
     wait_for(lambda: not containers_of_task(task_id, HOST, hub), timeout=30,
              what="the container removed after the result")
+
+
+def test_kojis_own_runroot_command_line_as_pungi_calls_it(hub, site, rpm_factory,
+                                                           start_daemon, tmp_path):
+    site.start(hub, rpm_factory, start_daemon)
+    conf = tmp_path / "koji.conf"
+    conf.write_text(f"[koji]\nserver = {hub.url}\ntopurl = {hub.topurl}\npoll_interval = 1\n")
+    koji_cli = Path(sys.executable).parent / "koji"
+    done = subprocess.run(
+        [str(koji_cli), "-c", str(conf), "--authtype", "password", "--user", "composer",
+         "--password", "composer", "runroot", "--use-shell", "--task-id",
+         "--channel-override", "runroot", "--new-chroot", "--weight", "3",
+         "--package", "adjutant-testlib", "--mount", COMPOSE, "f99-build", "x86_64",
+         "echo root is $(id -u) > " + COMPOSE + "/out.txt && cat", COMPOSE + "/out.txt"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    task_id, output = done.stdout.split("\n", 1)
+    assert output == "root is 0\n"
+    assert (site.compose / "out.txt").read_text() == "root is 0\n"
+    assert hub.task_info(int(task_id))["weight"] == 3
