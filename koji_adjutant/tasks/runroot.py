@@ -73,6 +73,18 @@ def command_name(command) -> str:
     return os.path.basename(words[0]) if words else "(none)"
 
 
+def upload_names(paths: list[str]) -> dict[str, str]:
+    """Container path -> its name on the hub; no two files of the task may share a name."""
+    names: dict[str, str] = {}
+    for path in paths:
+        name = os.path.basename(os.path.normpath(path))
+        if name in names.values() or name in ("", ".", "..", "/", LOG):
+            raise koji.ParameterError(f"upload_logs: {path} would be uploaded as {name!r}, "
+                                      f"which another file of the task has")
+        names[path] = name
+    return names
+
+
 class RunrootTask(BuildrootTaskHandler):
     Methods = ["runroot"]
     _taskWeight = 2.0
@@ -93,7 +105,7 @@ class RunrootTask(BuildrootTaskHandler):
         planned = tuple(Mount(m.source, m.target, read_only=m.read_only)
                         for m in config.mounts(mounts or []))
         argv = shell_argv(command)
-        wanted = self._upload_names(upload_logs or [])
+        wanted = upload_names(upload_logs or [])
         repo = self._repo(root, repo_id)
         tag = self.tag_config(root, repo)
         with self.buildroot(tag, repo, br_arch, "build", network=True, keep_network=True,
@@ -107,17 +119,6 @@ class RunrootTask(BuildrootTaskHandler):
         if status != 0:
             raise koji.BuildrootError(f"{name} exited with status {status}")
         return f"{name} completed successfully"
-
-    def _upload_names(self, paths: list[str]) -> dict[str, str]:
-        """Container path -> name on the hub; two paths must not share a name."""
-        names: dict[str, str] = {}
-        for path in paths:
-            name = os.path.basename(os.path.normpath(path))
-            if name in names.values() or name in ("", ".", "..", LOG):
-                raise koji.ParameterError(f"upload_logs: {path} would be uploaded as {name!r}, "
-                                          f"which another file of the task has")
-            names[path] = name
-        return names
 
     def _repo(self, root, repo_id) -> dict:
         """The repo given (of the tag, usable), the tag's current one, or one waited for."""

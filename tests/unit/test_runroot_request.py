@@ -8,7 +8,7 @@ import pytest
 
 from koji_adjutant.config.runroot import load_runroot_config
 from koji_adjutant.errors import ConfigError
-from koji_adjutant.tasks.runroot import buildroot_arch, command_name, shell_argv
+from koji_adjutant.tasks.runroot import buildroot_arch, command_name, shell_argv, upload_names
 
 
 @pytest.fixture
@@ -197,3 +197,25 @@ def test_the_result_names_the_command(command, name):
 def test_a_command_of_another_type_is_refused():
     with pytest.raises(koji.ParameterError, match="string or a list of strings, not dict"):
         shell_argv({"a": 1})
+
+
+def test_an_extra_mount_on_a_default_mounts_target_makes_it_writable(site):
+    path = write_conf(site, f"""[paths]
+default_mounts = /mnt/workdir/tmp
+safe_roots = /mnt/workdir/tmp
+[path0]
+mountpoint = /mnt/workdir
+path = {site}/workdir
+fstype = none
+options = bind,ro
+""")
+    mounts = load_runroot_config(path).mounts(["/mnt/workdir/tmp"])
+    assert by_target(mounts) == {"/mnt/workdir/tmp": (f"{site}/workdir/tmp", False)}
+
+
+def test_upload_logs_keep_their_names_and_may_not_share_one():
+    assert upload_names(["/mnt/c/logs/pungi.log", "tmp/x.log"]) == {
+        "/mnt/c/logs/pungi.log": "pungi.log", "tmp/x.log": "x.log"}
+    for paths in (["/a/pungi.log", "/b/pungi.log"], ["/tmp/runroot.log"], ["/"]):
+        with pytest.raises(koji.ParameterError, match="^upload_logs: .* would be uploaded as"):
+            upload_names(paths)
