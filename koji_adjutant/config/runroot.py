@@ -92,6 +92,7 @@ class RunrootConfig:
         return path
 
     def _mount(self, path: str, writable: bool) -> BindMount:
+        path = os.path.normpath(path)
         section = next((s for s in self.paths if s.holds(path)), None)
         if section is None:
             raise koji.GenericError(f"bad config: missing corresponding mountpoint for {path} "
@@ -129,6 +130,10 @@ def load_runroot_config(file: str) -> RunrootConfig:
         path_subs=_path_subs(file, entries.get("path_subs", "")),
         paths=tuple(_path_section(file, parser, name) for name in _path_sections(parser)),
         internal_dev_setup=_dev_setup(file, parser))
+    for path in config.default_mounts:
+        if not any(section.holds(os.path.normpath(path)) for section in config.paths):
+            raise ConfigError(f"{path} is in no [pathN] section's mountpoint", path=file,
+                              section="paths", key="default_mounts")
     return config
 
 

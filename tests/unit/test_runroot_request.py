@@ -125,6 +125,8 @@ def test_a_missing_file_means_no_mounts_and_nothing_safe(tmp_path):
     ("[path0]\nmountpoint = /mnt/a\npath = /srv/a\nfstype = nfs\noptions = ro,bg\n",
      "options", "background mount not allowed"),
     ("[runroot]\ninternal_dev_setup = maybe\n", "internal_dev_setup", "Not a boolean"),
+    ("[paths]\ndefault_mounts = /mnt/koji\n", "default_mounts",
+     "/mnt/koji is in no [pathN] section's mountpoint"),
 ])
 def test_config_errors_name_the_file_and_key(tmp_path, text, key, message):
     path = write_conf(tmp_path, text)
