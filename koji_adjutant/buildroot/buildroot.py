@@ -58,6 +58,8 @@ class BuildrootParams:
     external_repos: tuple[packages.ExternalRepo, ...] = ()
     # A network until ``cut_network`` even when the repo needs none (SCM source_cmd).
     network: bool = False
+    # The network for the whole life of the buildroot (runroot's command, ADR 0017).
+    keep_network: bool = False
     # More host directories for the container (e.g. SCM credentials, read-only).
     mounts: tuple[Mount, ...] = ()
 
@@ -78,7 +80,7 @@ class Buildroot:
         self._rpms: list[packages.InstalledRpm] | None = None
         self.image_digest = ""
         # [adjutant] build_network (off by default) lets a site keep the network in builds
-        self._keep_network = options.adjutant.build_network
+        self._keep_network = options.adjutant.build_network or params.keep_network
         self._network = (options.adjutant.network_mode
                          if params.network or params.repo.needs_network
                          or self._keep_network else None)

@@ -59,6 +59,8 @@ class AdjutantOptions:
     policy_enabled: bool = True
     # Daemon log file (kojid's WatchedFileHandler); empty: no log file.
     log_file: str | None = "/var/log/kojid.log"
+    # The runroot plugin's configuration file (read when kojid.conf lists the plugin).
+    runroot_config: str = "/etc/kojid/plugins/runroot.conf"
 
 
 def _non_empty_word(text: str) -> str:
@@ -92,6 +94,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "labels": values.to_labels,
     "monitoring_bind": values.to_bind,
     "log_file": _optional(str.strip),
+    "runroot_config": _non_empty_word,
 }
 KEYS = tuple(f.name for f in dataclasses.fields(AdjutantOptions))
 # keys that earlier versions had: accepted with a warning, without effect

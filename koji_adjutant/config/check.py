@@ -3,7 +3,8 @@
 A subcommand module for ``koji_adjutant.tool``: ``register(subparsers)`` adds the
 ``check-config`` parser and sets ``run`` as its handler. The summary is a short
 list of the effective values an operator wants to confirm (hub, koji volume,
-authentication, podman, limits, monitoring); the full set is in the example file.
+authentication, podman, limits, monitoring, and runroot.conf when kojid.conf lists
+the runroot plugin); the full set is in the example file.
 ``probes`` given by the tool add checks of the host that this layer cannot make
 (where repository tasks find createrepo_c and mergerepo_c); what they find is a
 warning.
@@ -20,6 +21,7 @@ from typing import TextIO
 
 from koji_adjutant.config import Config, load_config
 from koji_adjutant.config.cli import DEFAULT_CONFIG
+from koji_adjutant.config.runroot import load_runroot_config
 from koji_adjutant.config.values import render, render_size
 from koji_adjutant.errors import EX_CONFIG, EX_OK, ConfigError
 
@@ -49,10 +51,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     err = err or sys.stderr
     try:
         config = load_config(["-c", args.config], os.environ)
+        lines = summary_lines(config) + runroot_lines(config)
     except ConfigError as exc:
         print(f"koji-adjutant: configuration error: {exc}", file=err)
         return EX_CONFIG
-    for line in summary_lines(config):
+    for line in lines:
         print(line, file=out)
     warnings = list(config.warnings)
     for probe in probes:
@@ -88,6 +91,16 @@ def summary_lines(config: Config) -> list[str]:
         f"monitoring:    {a.monitoring_bind if a.monitoring_enabled else 'off'}",
         f"policy:        {_on(a.policy_enabled)}",
     ]
+
+
+def runroot_lines(config: Config) -> list[str]:
+    """With ``plugins = runroot``: its configuration file, read as the daemon reads it."""
+    if "runroot" not in config.kojid.plugin:
+        return []
+    runroot = load_runroot_config(config.adjutant.runroot_config)
+    return [f"runroot:       {runroot.file}: default mounts {render(runroot.default_mounts)}, "
+            f"safe roots {render(runroot.safe_roots)}, "
+            f"{len(runroot.paths)} [pathN] section(s)"]
 
 
 def auth_method(config: Config) -> str:

@@ -13,8 +13,10 @@ import os
 import koji
 import koji.plugin
 
+from koji_adjutant.config.runroot import load_runroot_config
 from koji_adjutant.container.idmap import subid_ranges_missing, user_namespace_fix
-from koji_adjutant.errors import EX_CANTCREAT, EX_CONFIG, AdjutantError
+from koji_adjutant.errors import EX_CANTCREAT, EX_CONFIG, AdjutantError, ConfigError
+from koji_adjutant.tasks.registry import NATIVE_PLUGINS
 
 logger = logging.getLogger("koji.build")
 
@@ -65,11 +67,18 @@ def warnings_for(options) -> list[str]:
 
 
 def load_plugins(tm, options) -> list[str]:
-    """Load builder plugins as kojid does (``pluginpath``, ``plugin``)."""
+    """Load builder plugins as kojid does (``pluginpath``, ``plugin``).
+
+    A plugin we serve natively (``registry.NATIVE_PLUGINS``) registers our
+    handlers instead, once its configuration reads (ADR 0017).
+    """
     if not options.plugin:
         return []
     tracker = koji.plugin.PluginTracker(path=options.pluginpath.split(":"))
     for name in options.plugin:
+        if name in NATIVE_PLUGINS:
+            _native_plugin(tm, options, name)
+            continue
         try:
             tracker.load(name)
         except (koji.PluginError, ImportError, SyntaxError, OSError) as exc:
@@ -78,3 +87,14 @@ def load_plugins(tm, options) -> list[str]:
         tm.scanPlugin(tracker.get(name))
         logger.info("loaded plugin %s", name)
     return list(options.plugin)
+
+
+def _native_plugin(tm, options, name: str) -> None:
+    if name == "runroot":
+        try:
+            load_runroot_config(options.adjutant.runroot_config)
+        except ConfigError as exc:
+            raise StartupError(f"plugin runroot: {exc}", EX_CONFIG) from exc
+    tm.register(NATIVE_PLUGINS[name])
+    logger.warning("plugin %s: served by koji-adjutant's own %s handler (koji's plugin "
+                   "module is not loaded)", name, name)

@@ -42,6 +42,10 @@ class Hub:
     def repo_info(self, repo_id: int, strict: bool = True) -> dict | None:
         return self.session.repoInfo(repo_id, strict=strict)
 
+    def current_repo(self, tag) -> dict | None:
+        """The tag's current READY repo (None when it has none yet)."""
+        return self.session.getRepo(tag)
+
     def usable_repo(self, repo_id: int, error: type[koji.GenericError] = koji.BuildError
                     ) -> dict:
         """The repo ``repo_id`` for a build or a buildroot; ``error`` when missing or unusable.

@@ -37,6 +37,9 @@ def canonical_arches(arches: str | None) -> set[str]:
 class BuildrootTaskHandler(ResourcedTaskHandler):
     """Base class of handlers that run a build in a buildroot container."""
 
+    # ``koji-adjutant local reproduce`` can re-run the task (its build.log says how)
+    reproducible = True
+
     def checkHost(self, hostdata) -> bool:
         """Refuse (so another builder takes it) when this host cannot build for the tag."""
         tag = self.params[1]
@@ -67,7 +70,8 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
         return self.hub.this_host()
 
     def buildroot(self, tag_config: dict, repo: dict, arch: str, install_group: str, *,
-                  network: bool = False, mounts: tuple[Mount, ...] = ()) -> Buildroot:
+                  network: bool = False, keep_network: bool = False,
+                  mounts: tuple[Mount, ...] = ()) -> Buildroot:
         """A ``Buildroot`` for this task (use it as a context manager)."""
         event = repo["create_event"]
         source = RepoSource.locate(self.options, tag_config["name"], repo["id"],
@@ -78,9 +82,10 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
             external_repos=self._external_repos(tag_config["id"], event),
-            network=network, mounts=mounts)
-        self.resources.logs.append("build.log", f"To reproduce this build locally: "
-                                   f"{reproduce_command(self.id, self.options.server)}\n")
+            network=network, keep_network=keep_network, mounts=mounts)
+        if self.reproducible:
+            self.resources.logs.append("build.log", f"To reproduce this build locally: "
+                                       f"{reproduce_command(self.id, self.options.server)}\n")
         return self.resources.buildroot(params, self.hub.buildroot_record(self.id),
                                         Path(self.workdir) / "buildroot")
 

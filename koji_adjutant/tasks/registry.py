@@ -21,6 +21,7 @@ from koji_adjutant.tasks.createrepo import CreaterepoTask
 from koji_adjutant.tasks.dist_repo import DistRepoTask
 from koji_adjutant.tasks.new_repo import NewRepoTask
 from koji_adjutant.tasks.rebuild_srpm import RebuildSRPMTask
+from koji_adjutant.tasks.runroot import RunrootTask
 from koji_adjutant.tasks.tag_build import TagBuildTask
 from koji_adjutant.tasks.tag_notification import TagNotificationTask
 
@@ -57,6 +58,12 @@ ADJUTANT_HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = (
 )
 
 HANDLERS: tuple[type[koji.tasks.BaseTaskHandler], ...] = LIBRARY_HANDLERS + ADJUTANT_HANDLERS
+
+# koji's builder plugins served by handlers of ours: a name in kojid.conf's ``plugins``
+# registers these instead of loading koji's module.
+NATIVE_PLUGINS: dict[str, tuple[type[koji.tasks.BaseTaskHandler], ...]] = {
+    "runroot": (RunrootTask,),
+}
 
 
 def handler_methods(handlers: Iterable[type[koji.tasks.BaseTaskHandler]] = HANDLERS) -> list[str]:

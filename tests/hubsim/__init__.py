@@ -34,6 +34,7 @@ Python API (see `hub.HubSim` for signatures)::
                       priority=20, parent=None, label=None) -> task id
         hub.build(src, target, opts=None) / hub.chain_build(srcs_groups, target, opts=None)
         hub.regen_repo(tag) -> task id
+        hub.grant_permission(user, perm)   # e.g. 'runroot' for the `runroot` call
         hub.dist_repo(tag, keys, **task_opts) -> distRepo task id   # `koji dist-repo`
         hub.import_sig(signed_rpm_path) -> sigkey   # `koji import-sig` + signed copy
         hub.task_info(id, request=False), hub.task_result(id), hub.children(id)
@@ -56,7 +57,8 @@ auto_repo_tasks, missing_policy_ok, disable_notifications (default True), email_
 notify_on_success, koji_web_url (notify.py).  Fixtures (`hubsim.fixtures`): hub, hub_tls,
 small_rpms.  `hubsim.signing.TestSigner(gnupg_home)` signs RPMs for real (rpmsign);
 dist repos, signatures and signed copies are in `distrepos.py` and `signatures.py`.
-CLI: `python -m hubsim serve|build|chain-build|regen-repo|make-task ...`.
+The hub's runroot plugin call `runroot(tag, arch, command, channel=None, **opts)` creates
+`runroot` tasks (runroot.py).  CLI: `python -m hubsim serve|build|chain-build|regen-repo|make-task ...`.
 
 Knowingly simpler than the real hub:
 

@@ -17,8 +17,8 @@ import koji
 
 # importing these modules registers their exported calls
 from . import (buildextras, builds, buildroots, distrepos, events, hosts,  # noqa: F401
-               notify, policy, repos, scheduler, sessions, signatures, subtasks, submit,
-               tagged, tags, tasks, uploads)
+               notify, policy, repos, runroot, scheduler, sessions, signatures, subtasks,
+               submit, tagged, tags, tasks, uploads)
 from .api import get_user
 from .certs import TestCA
 from .server import FILES_PATH, HUB_PATH, HubServer
@@ -155,6 +155,12 @@ class HubSim:
         with self.state.lock:
             return hosts.add_host(self.state, name, arches, capacity, channels, enabled,
                                   password if password is not None else name, krb_principal)
+
+    def grant_permission(self, user: str, permission: str) -> None:
+        """Give ``user`` a permission (e.g. ``runroot``); admins have every one."""
+        with self.state.lock:
+            entry = self.state.users[self._user_id(user)]
+            entry['perms'] = sorted(set(entry.get('perms', ())) | {permission})
 
     def add_channel(self, name: str) -> int:
         with self.state.lock:

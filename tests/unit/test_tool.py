@@ -130,3 +130,20 @@ def test_console_script_check_config_and_version():
 def test_module_entry_point():
     done = run_program(sys.executable, "-m", "koji_adjutant.tool", "check-config", "-c", EXAMPLE)
     assert done.returncode == EX_OK and "files read:" in done.stdout
+
+
+def test_check_config_reads_runroot_conf_when_the_plugin_is_listed(tmp_path, capsys):
+    runroot = tmp_path / "runroot.conf"
+    runroot.write_text("[paths]\ndefault_mounts = /mnt/koji\nsafe_roots = /mnt/koji/tmp\n"
+                       "[path0]\nmountpoint = /mnt/koji\npath = /mnt/koji\nfstype = nfs\n"
+                       "options = ro\n")
+    path = tmp_path / "kojid.conf"
+    path.write_text(f"[kojid]\nserver = https://h/kojihub\ntopurl = https://h/files\n"
+                    f"plugins = runroot\n[adjutant]\nrunroot_config = {runroot}\n")
+    assert tool.main(["check-config", "-c", str(path)]) == EX_OK
+    assert (f"runroot:       {runroot}: default mounts /mnt/koji, safe roots /mnt/koji/tmp, "
+            f"1 [pathN] section(s)") in capsys.readouterr().out
+    runroot.write_text("[paths]\nsafe_roots = tmp\n")
+    assert tool.main(["check-config", "-c", str(path)]) == EX_CONFIG
+    assert capsys.readouterr().err == (f"koji-adjutant: configuration error: {runroot}: "
+                                       f"[paths] safe_roots: 'tmp' is not an absolute path\n")
