@@ -17,15 +17,17 @@ import logging
 import os
 import shlex
 import shutil
+import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from koji_adjutant.buildroot import packages
 from koji_adjutant.buildroot.commands import ContainerCommands
 from koji_adjutant.buildroot.prefetch import MARK, PREFETCH_DIR, Prefetch
 from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
-                                                  MACROS_FILE, TOPDIR, BuildEnvironment)
+                                                  MACROS_FILE, TOPDIR, BuildEnvironment,
+                                                  build_host)
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.buildroot.record import BuildrootRecord
 from koji_adjutant.buildroot.repo import MIRROR_DIR, RepoSource
@@ -60,6 +62,8 @@ class BuildrootParams:
     network: bool = False
     # More host directories for the container (e.g. SCM credentials, read-only).
     mounts: tuple[Mount, ...] = ()
+    # The container's host name, which rpmbuild records as BuildHost.
+    host_name: str = field(default_factory=lambda: build_host(socket.gethostname()))
 
 
 class Buildroot:
@@ -139,7 +143,7 @@ class Buildroot:
             # its own: network_mode = host (a site's explicit choice) costs the namespace
             security=Security(cap_drop=("ALL",), cap_add=CAPABILITIES,
                               user_namespace=(self._network or "none") != NETWORK_HOST),
-            hostname="koji-buildroot",
+            hostname=self.params.host_name,
             timeouts=Timeouts(container=self.options.rpmbuild_timeout + SETUP_ALLOWANCE))
 
     def _start_container(self) -> None:

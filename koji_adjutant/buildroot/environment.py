@@ -6,6 +6,7 @@ arch; contract 4.3) into the files and settings our containers use.  Pure: no
 I/O, so every rule here has a unit test.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +18,23 @@ DNF_CONF = "/etc/koji-adjutant/dnf.conf"
 MACROS_FILE = "/etc/rpm/macros.zz-koji-adjutant"
 BUILD_USER = "mockbuild"
 BUILD_UID = 1000
+# A DNS name of labels (RFC 1123) that the kernel takes as a host name (at most 64 bytes).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+HOST_NAME_MAX = 64
+FALLBACK_HOST_NAME = "koji-buildroot"
+
+
+def build_host(*names: str | None) -> str:
+    """The buildroot's host name (rpmbuild's ``BuildHost``): the first valid of ``names``.
+
+    kojid's mock shares the builder's host name with its builds; callers pass the
+    name the hub knows this builder by, then the machine's.
+    """
+    for name in names:
+        if name and len(name) <= HOST_NAME_MAX and _HOST_NAME.fullmatch(name):
+            return name
+    return FALLBACK_HOST_NAME
 
 
 def target_arch_for(arch: str) -> str:

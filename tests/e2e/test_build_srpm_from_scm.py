@@ -172,8 +172,10 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
     sha = git_server.commit("good", good_files)
     git_server.commit("blocked-good", good_files)
     git_server.commit("nospec", {"README": "no spec here\n", "Makefile": makefile("true")})
-    vendor = Package("vendor", extra_spec="Vendor: ACME")
-    git_server.commit("vendor", dict(package_files(vendor), Makefile=makefile("true")))
+    # kojid refuses a spec that starts with Vendor: (see the test below for one that does not)
+    vendor = Package("vendor")
+    git_server.commit("vendor", {"vendor.spec": "Vendor: ACME\n" + render_spec(vendor),
+                                 **vendor.sources(), "Makefile": makefile("true")})
     git_server.commit("badsources", dict(package_files(Package("badsources")),
                                          Makefile=makefile("echo lookaside is down; exit 3")))
     base = f"git+http://127.0.0.1:{port}/repos"
@@ -193,7 +195,8 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
         "unknown ref": (git_server.url("good", "no-such-ref"),
                         f"cannot check out {git_server.url('good', 'no-such-ref')}"),
         "no spec": (git_server.url("nospec"), "no spec file found"),
-        "vendor": (git_server.url("vendor"), "vendor.spec: line 9 sets Vendor. Packager, Distribution, Vendor are set"),
+        "vendor": (git_server.url("vendor"), "vendor.spec: Vendor is not allowed to be set in "
+                   "spec file (the build system sets Packager, Distribution, Vendor)"),
         "source_cmd": (git_server.url("badsources"),
                        "error retrieving sources: 'make sources' exited with status 2"),
     }
@@ -225,6 +228,18 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
     assert leftovers == []
     assert {p.name for p in work.parent.iterdir()} == {
         "probe", "git", "koji", work.name, daemon.conf.name, daemon.log_path.name}
+
+
+def test_a_vendor_line_below_the_start_builds_as_with_kojid(hub, f99, git_server,
+                                                          start_daemon):
+    start_daemon(hub, HOST, allowed_scms=ALLOWED, adjutant={"scm_network": "false"})
+    pkg = Package("nosrc-vendor", extra_spec="Vendor: ACME")
+    git_server.commit("nosrc-vendor", package_files(pkg))
+    task_id = run_task(hub, git_server.url("nosrc-vendor", "main"), f99["id"])
+    assert koji.TASK_STATES[hub.task_info(task_id)["state"]] == "CLOSED", hub.task_result(task_id)
+    srpm = hub.topdir / "work" / hub.task_result(task_id)["srpm"]
+    # the spec's own Vendor wins over the builder's, as with kojid
+    assert koji.get_header_field(koji.get_rpm_header(str(srpm)), "vendor") == "ACME"
 
 
 def test_the_build_from_scm_policy_is_asked_when_configured(hub, f99, git_server,
