@@ -345,6 +345,7 @@ class Buildroot:
 
         A root command gets root's own HOME and working directory, never anything
         the build user can write; none runs at all once the package's code has.
+        Every command gets the tag's ``rpm.env.*``, as in kojid's mock config.
         """
         as_root = user in (None, "root", "0")
         if as_root and self.untrusted:
@@ -353,7 +354,8 @@ class Buildroot:
         home = ROOT_HOME if as_root else BUILD_HOME
         return ContainerCommands(self.manager, self.logs).run(
             self.container, argv, log=log, user=user, workdir=home,
-            env={**(env or {}), "HOME": home}, timeout=timeout, check=check)
+            env={**self.params.env.env, **(env or {}), "HOME": home}, timeout=timeout,
+            check=check)
 
     def cut_network(self) -> None:
         """Before the build: no network at all (only loopback), unless build_network."""

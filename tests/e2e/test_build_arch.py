@@ -248,6 +248,21 @@ def test_build_network_is_off_unless_the_site_turns_it_on(hub, f99, rpm_factory,
     assert "network during build: host" in config
 
 
+def test_rpm_env_reaches_every_command_of_the_buildroot(hub, f99, rpm_factory, start_daemon):
+    hub.edit_tag(TAG, extra={"rpm.env.OMP_NUM_THREADS": 7, "rpm.env.ADJ_PROBE": "from the tag"})
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    pkg = Package("env-probe", build_script='test "$ADJ_PROBE" = "from the tag"')
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), repo["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    logs = hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id)
+    # hw_info runs nproc as root before the build: coreutils' nproc obeys OMP_NUM_THREADS
+    assert (logs / "hw_info.log").read_text().splitlines()[1] == "7"
+    assert "OMP_NUM_THREADS=7" in (logs / "mock_config.log").read_text()
+
+
 def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):
     hub.add_host("builder1", password="builder1", arches="x86_64")
     hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))
