@@ -34,8 +34,15 @@ import koji.plugin
 
 @koji.plugin.callback("preSCMCheckout", "postSCMCheckout")
 def record(cbtype, **kwargs):
+    br = kwargs["buildroot"]
     seen = {"keys": sorted(kwargs), "scminfo": kwargs["scminfo"], "srcdir": kwargs.get("srcdir"),
-            "task": kwargs["taskinfo"]["id"], "buildroot_id": kwargs["buildroot"].id}
+            "task": kwargs["taskinfo"]["id"], "build_tag": kwargs["build_tag"],
+            "buildroot": {name: getattr(br, name) for name in (
+                "id", "name", "task_id", "tag_id", "tag_name", "repoid", "event_id",
+                "br_arch", "target_arch", "install_group", "setup_dns", "workdir")},
+            "repo_state": br.repo_info["state"], "config_arches": br.config["arches"],
+            "tmpdir": br.tmpdir(), "tmpdir_within": br.tmpdir(within=True),
+            "scmroot_exists": os.path.isdir(os.path.join(br.tmpdir(), "scmroot"))}
     with open(os.path.join(os.environ["ADJUTANT_PROBE_DIR"], cbtype + ".json"), "w") as f:
         json.dump(seen, f)
 '''
@@ -143,9 +150,21 @@ def test_srpm_from_git_records_the_commit_and_carries_the_dist(hub, f99, git_ser
     post = json.loads((probe_dir / "postSCMCheckout.json").read_text())
     assert pre["keys"] == ["build_tag", "buildroot", "scminfo", "scratch", "session", "taskinfo"]
     assert pre["scminfo"]["revision"] == sha and pre["task"] == task_id
-    assert pre["buildroot_id"] == result["brootid"]
-    assert post["srcdir"].endswith("/buildroot/scmroot/hello-scm")
-    assert "srcdir" in post["keys"]
+    # kojid passes the build tag as getTag's dict and its BuildRoot object
+    tag = hub.session().getTag(TAG)
+    assert pre["build_tag"]["id"] == tag["id"] and pre["build_tag"]["name"] == TAG
+    assert pre["build_tag"]["extra"] == {"rpm.macro.dist": ".f99"}
+    br = pre["buildroot"]
+    assert br == {"id": result["brootid"], "name": f"{TAG}-{result['brootid']}-{f99['id']}",
+                  "task_id": task_id, "tag_id": tag["id"], "tag_name": TAG,
+                  "repoid": f99["id"], "event_id": f99["create_event"], "br_arch": "x86_64",
+                  "target_arch": "x86_64", "install_group": "srpm-build", "setup_dns": True,
+                  "workdir": br["workdir"]}
+    assert pre["repo_state"] == koji.REPO_STATES["READY"] and pre["config_arches"] == "x86_64"
+    assert pre["tmpdir_within"] == "/builddir" and pre["scmroot_exists"]
+    assert post["srcdir"] == pre["tmpdir"] + "/scmroot/hello-scm"
+    assert post["srcdir"].startswith(br["workdir"])
+    assert "srcdir" in post["keys"] and post["build_tag"] == pre["build_tag"]
 
 
 def test_rpm_layout_and_no_source_cmd(hub, f99, git_server, start_daemon):
