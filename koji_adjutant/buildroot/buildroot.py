@@ -118,6 +118,7 @@ class Buildroot:
         env = self.params.env
         self.record.create(env.repo_id, env.br_arch)
         with self.logs.phase(f"init buildroot {self.name}"):
+            self.logs.append("root.log", "".join(f"{note}\n" for note in env.mock_notes))
             self._start_container()
             self._write_config()
             self._install_group()

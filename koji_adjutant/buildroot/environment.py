@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import koji
 
+from koji_adjutant.buildroot import mock_extras
+
 BUILD_HOME = "/builddir"
 TOPDIR = BUILD_HOME + "/build"
 DNF_CONF = "/etc/koji-adjutant/dnf.conf"
@@ -59,11 +61,17 @@ class BuildEnvironment:
     best: bool | None = None
     # Repositories besides the koji repo, one dnf repo each (local builds' ``--repo``).
     extra_repos: tuple[str, ...] = ()
+    # root.log lines naming the tag's mock.* extras that mean nothing here (mock_extras).
+    mock_notes: tuple[str, ...] = ()
 
     @classmethod
     def from_tag(cls, options, tag_config: Mapping, repo: Mapping, arch: str,
                  install_group: str, baseurls: tuple[str, ...]) -> "BuildEnvironment":
-        """Derive the environment from kojid options, tag config and repo (contract 4.3)."""
+        """Derive the environment from kojid options, tag config and repo (contract 4.3).
+
+        A ``mock.*`` extra that would change the build and cannot be honoured
+        raises ``TaskFailed`` here, before any work.
+        """
         target = target_arch_for(arch)
         extra = tag_config.get("extra") or {}
         return cls(
@@ -72,7 +80,8 @@ class BuildEnvironment:
             macros=_macros(options, extra, target), env=_environment(extra),
             proxy=options.yum_proxy or None,
             module_hotfixes=bool(extra.get("mock.yum.module_hotfixes")),
-            best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None)
+            best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None,
+            mock_notes=mock_extras.review(extra, arch, options.mock_bootstrap_image))
 
     def dnf_conf(self) -> str:
         """The package manager config: only the koji repo, image repos off (hermetic).

@@ -263,6 +263,41 @@ def test_rpm_env_reaches_every_command_of_the_buildroot(hub, f99, rpm_factory, s
     assert "OMP_NUM_THREADS=7" in (logs / "mock_config.log").read_text()
 
 
+def test_mock_extras_are_named_in_root_log_or_refuse_the_build(hub, f99, rpm_factory,
+                                                               start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    meaningless = {"mock.new_chroot": True, "mock.use_bootstrap": True,
+                   "mock.bootstrap_image": "quay.io/fedora/fedora:41",
+                   "mock.package_manager": "dnf5", "mock.releasever": "41",
+                   "mock.forcearch": True}  # this builder is x86_64: nothing to emulate
+    hub.edit_tag(TAG, extra=meaningless)
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-extras")),
+                                repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    root_log = (hub.topdir / "work" / koji.pathinfo.taskrelpath(built) / "root.log").read_text()
+    named = [line.split(" ", 1)[0] for line in root_log.splitlines() if " ignored: " in line]
+    assert sorted(named) == sorted(meaningless)
+    assert "mock.package_manager = 'dnf5' ignored: packages are installed with the image's " \
+           "dnf" in root_log
+    assert "mock.forcearch ignored: this x86_64 builder builds x86_64 natively" in root_log
+    # module streams would change what is built: refused before any buildroot exists
+    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "nodejs:18"]]})
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    refused = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-modules")),
+                                  repo["id"], "noarch")
+    assert task_state(hub, finished(hub, refused)["id"]) == "FAILED"
+    with pytest.raises(koji.BuildError) as exc:
+        hub.task_result(refused)
+    assert str(exc.value) == (
+        "the build tag sets mock.module_setup_commands ([['enable', 'nodejs:18']]); "
+        "koji-adjutant cannot enable or disable module streams, so the build would use "
+        "other packages: unset it or build with kojid")
+    assert hub.session().listBuildroots(taskID=refused) == []
+    assert containers_of_task(refused, "builder1", hub) == []
+
+
 def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):
     hub.add_host("builder1", password="builder1", arches="x86_64")
     hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from koji_adjutant.buildroot.environment import BuildEnvironment, build_host, target_arch_for
 
 OPTIONS = SimpleNamespace(vendor="Koji", packager="Koji", distribution="Koji",
-                          mockhost="koji-linux-gnu", yum_proxy=None)
+                          mockhost="koji-linux-gnu", yum_proxy=None, mock_bootstrap_image=False)
 REPO = {"id": 7}
 
 
