@@ -5,8 +5,9 @@ failed or not), the container (always removed), and the task's logs (synced
 to the hub at the end).  The steps, each timed in ``state.log``:
 
 1. ``init()``: hub record, container from the policy's image, repo and macros
-   configuration, build user, the install group from the repo's comps (what
-   the image already provides is skipped), package list to the hub (INIT);
+   configuration, build user, the tag's module streams, the install group from
+   the repo's comps (what the image already provides is skipped), package
+   list to the hub (INIT);
 2. ``install_buildrequires(srpm)``: the SRPM's BuildRequires from the koji repo;
 3. ``rebuild(srpm)`` / ``rebuild_srpm(srpm)``: rpmbuild as the unprivileged
    build user with no network, then the updated package list (BUILDING).
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from koji_adjutant.buildroot import packages
+from koji_adjutant.buildroot import module_streams, packages
 from koji_adjutant.buildroot.commands import ContainerCommands
 from koji_adjutant.buildroot.prefetch import MARK, PREFETCH_DIR, Prefetch
 from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
@@ -121,6 +122,7 @@ class Buildroot:
             self.logs.append("root.log", "".join(f"{note}\n" for note in env.mock_notes))
             self._start_container()
             self._write_config()
+            module_streams.set_streams(self)
             self._install_group()
             self.record.set_list(self.package_entries())
 

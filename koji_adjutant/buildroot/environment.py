@@ -63,6 +63,8 @@ class BuildEnvironment:
     extra_repos: tuple[str, ...] = ()
     # root.log lines naming the tag's mock.* extras that mean nothing here (mock_extras).
     mock_notes: tuple[str, ...] = ()
+    # mock.module_setup_commands: (action, module) pairs run before the install group.
+    module_commands: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_tag(cls, options, tag_config: Mapping, repo: Mapping, arch: str,
@@ -81,7 +83,8 @@ class BuildEnvironment:
             proxy=options.yum_proxy or None,
             module_hotfixes=bool(extra.get("mock.yum.module_hotfixes")),
             best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None,
-            mock_notes=mock_extras.review(extra, arch, options.mock_bootstrap_image))
+            mock_notes=mock_extras.review(extra, arch, options.mock_bootstrap_image),
+            module_commands=mock_extras.module_commands(extra))
 
     def dnf_conf(self) -> str:
         """The package manager config: only the koji repo, image repos off (hermetic).

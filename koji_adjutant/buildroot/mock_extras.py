@@ -2,16 +2,19 @@
 
 kojid turns these tag extras into mock settings (contract 4.3).  A container
 buildroot honours ``mock.yum.module_hotfixes`` and ``mock.yum.best``
-(``environment.py``, in dnf.conf).  The others have no meaning for a
-container (the image is the bootstrap and the container its own namespaces):
-``review`` returns a root.log line for each, naming it and saying why it does
-nothing here.  Those that would change what is built and that we cannot
-honour (foreign-arch emulation, module streams, mock's sign plugin) raise
-``TaskFailed`` before any work, so that a build never silently differs from
-kojid's.  ADR 0016 holds the table.  Pure: the machine's arch is passed in.
+(``environment.py``, in dnf.conf) and ``mock.module_setup_commands``
+(``module_commands``, run by ``Buildroot.init``).  The others have no meaning
+for a container (the image is the bootstrap and the container its own
+namespaces): ``review`` returns a root.log line for each, naming it and saying
+why it does nothing here.  Those that would change what is built and that we
+cannot honour (foreign-arch emulation, mock's sign plugin, module actions
+that install packages) raise ``TaskFailed`` before any work, so that a build
+never silently differs from kojid's.  ADR 0016 holds the table.  Pure: the
+machine's arch is passed in.
 """
 
 import os
+import re
 from collections.abc import Mapping
 
 import koji
@@ -19,7 +22,12 @@ import koji
 from koji_adjutant.errors import TaskFailed
 
 # Honoured in dnf.conf (environment.py).
-HONOURED = frozenset({"mock.yum.module_hotfixes", "mock.yum.best"})
+HONOURED = frozenset({"mock.yum.module_hotfixes", "mock.yum.best",
+                      "mock.module_setup_commands"})
+MODULE_ACTIONS = ("enable", "disable", "reset")
+# NAME[:STREAM[:VERSION[:CONTEXT]]][/PROFILE]; never an option for dnf
+_MODULE_SPEC = re.compile(r"[A-Za-z0-9_.+][A-Za-z0-9_.+-]*(?::[A-Za-z0-9_.+*-]+){0,3}"
+                          r"(?:/[A-Za-z0-9_.+-]*)?")
 SIGN_KEYS = ("mock.plugin_conf.sign_enable", "mock.plugin_conf.sign_opts.cmd",
              "mock.plugin_conf.sign_opts.opts")
 IMAGE_POLICY = "the buildroot's image comes from the image policy (ADR 0004)"
@@ -45,14 +53,13 @@ def review(extra: Mapping, br_arch: str, bootstrap_image_allowed: bool,
     ``native`` is the machine's canonical arch (``machine_arch()`` by default).
     """
     _check_sign_plugin(extra)
-    _check_module_commands(extra)
     notes = [_forcearch(extra, br_arch, native or machine_arch())]
     notes += [f"{key} = {extra[key]!r} ignored: {why}" for key, why in MEANINGLESS.items()
               if key in extra]
     notes.append(_package_manager(extra))
     notes.append(_bootstrap_image(extra, bootstrap_image_allowed))
     known = HONOURED | set(SIGN_KEYS) | set(MEANINGLESS) | {
-        "mock.forcearch", "mock.module_setup_commands", "mock.package_manager",
+        "mock.forcearch", "mock.package_manager",
         "mock.bootstrap_image"}
     notes += [f"{key} ignored: not a setting kojid gives mock" for key in sorted(extra)
               if key.startswith("mock.") and key not in known]
@@ -71,12 +78,32 @@ def _check_sign_plugin(extra: Mapping) -> None:
                          "koji-adjutant does not run: sign the RPMs after import, or unset it")
 
 
-def _check_module_commands(extra: Mapping) -> None:
-    commands = extra.get("mock.module_setup_commands")
-    if commands:
-        raise TaskFailed(f"the build tag sets mock.module_setup_commands ({commands!r}); "
-                         "koji-adjutant cannot enable or disable module streams, so the "
-                         "build would use other packages: unset it or build with kojid")
+def module_commands(extra: Mapping) -> tuple[tuple[str, str], ...]:
+    """``mock.module_setup_commands`` as ``(action, module)`` pairs, checked.
+
+    Only the actions that change the module state are run (``dnf module
+    ACTION MODULE`` before the install group): installing or removing
+    packages there would bypass the builder's downloads (ADR 0014).
+    """
+    commands = extra.get("mock.module_setup_commands") or ()
+    if not isinstance(commands, (list, tuple)):
+        raise TaskFailed(f"mock.module_setup_commands must be a list of [action, module] "
+                         f"pairs, not {commands!r}")
+    pairs = []
+    for command in commands:
+        if (not isinstance(command, (list, tuple)) or len(command) != 2
+                or not all(isinstance(part, str) for part in command)):
+            raise TaskFailed(f"mock.module_setup_commands: {command!r} is not an "
+                             "[action, module] pair")
+        action, module = command
+        if action not in MODULE_ACTIONS:
+            raise TaskFailed(f"mock.module_setup_commands: {action!r} {module!r} cannot be "
+                             f"run; koji-adjutant runs {', '.join(MODULE_ACTIONS)} only")
+        if not _MODULE_SPEC.fullmatch(module):
+            raise TaskFailed(f"mock.module_setup_commands: {module!r} is not a module "
+                             "(NAME[:STREAM[:VERSION[:CONTEXT]]][/PROFILE])")
+        pairs.append((action, module))
+    return tuple(pairs)
 
 
 def _forcearch(extra: Mapping, br_arch: str, native: str) -> str:

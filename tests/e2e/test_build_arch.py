@@ -7,6 +7,7 @@ import checks judge what the daemon built.
 """
 
 import subprocess
+from pathlib import Path
 
 import koji
 import pytest
@@ -283,20 +284,77 @@ def test_mock_extras_are_named_in_root_log_or_refuse_the_build(hub, f99, rpm_fac
     assert "mock.package_manager = 'dnf5' ignored: packages are installed with the image's " \
            "dnf" in root_log
     assert "mock.forcearch ignored: this x86_64 builder builds x86_64 natively" in root_log
-    # module streams would change what is built: refused before any buildroot exists
-    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "nodejs:18"]]})
+    # mock's sign plugin would change what is built: refused before any buildroot exists
+    hub.edit_tag(TAG, extra={"mock.plugin_conf.sign_enable": True,
+                             "mock.plugin_conf.sign_opts.cmd": "rpmsign",
+                             "mock.plugin_conf.sign_opts.opts": "--addsign %(rpms)s"})
     repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
-    refused = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-modules")),
+    refused = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-sign")),
                                   repo["id"], "noarch")
     assert task_state(hub, finished(hub, refused)["id"]) == "FAILED"
     with pytest.raises(koji.BuildError) as exc:
         hub.task_result(refused)
     assert str(exc.value) == (
-        "the build tag sets mock.module_setup_commands ([['enable', 'nodejs:18']]); "
-        "koji-adjutant cannot enable or disable module streams, so the build would use "
-        "other packages: unset it or build with kojid")
+        "the build tag enables mock's sign plugin (mock.plugin_conf.sign_enable), which "
+        "koji-adjutant does not run: sign the RPMs after import, or unset it")
     assert hub.session().listBuildroots(taskID=refused) == []
     assert containers_of_task(refused, "builder1", hub) == []
+
+
+MODULEMD = """---
+document: modulemd
+version: 2
+data:
+  name: {name}
+  stream: "{stream}"
+  version: 1
+  context: c0ffee42
+  arch: noarch
+  summary: a test module
+  description: a test module
+  license:
+    module: [MIT]
+  artifacts:
+    rpms:
+    - {nevra}
+...
+"""
+
+
+def modular_repo(hub, rpm_factory, module: Package) -> dict:
+    """A repo of TAG whose metadata makes ``module`` the one package of stream modp:one."""
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB), rpm_factory.rpms(module)],
+                          GROUPS)
+    yaml = Path(repo["repo_dir"]).parent / "modules.yaml"
+    yaml.write_text(MODULEMD.format(name="modp", stream="one",
+                                    nevra=f"{module.name}-0:1.0-1.noarch"))
+    subprocess.run(["modifyrepo_c", "--mdtype=modules", str(yaml),
+                    str(Path(repo["repo_dir"]) / "repodata")], check=True, capture_output=True)
+    return repo
+
+
+def test_the_tags_module_streams_choose_what_is_installed(hub, f99, rpm_factory,
+                                                          start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    modpkg = Package("modpkg")
+    needs = upload_srpm(hub, rpm_factory, Package("needs-modpkg", buildrequires=("modpkg",)))
+    # the package of a stream that is not enabled is hidden by modular filtering
+    hidden = importer.build_arch(needs, modular_repo(hub, rpm_factory, modpkg)["id"], "noarch")
+    assert task_state(hub, finished(hub, hidden)["id"]) == "FAILED"
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(hidden)
+    assert "filtered out by modular filtering" in (logs / "root.log").read_text()
+    # mock.module_setup_commands enables the stream before anything is installed
+    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "modp:one"]]})
+    repo = modular_repo(hub, rpm_factory, modpkg)
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package(
+        "needs-modpkg-too", buildrequires=("modpkg",))), repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(built)
+    root_log = (logs / "root.log").read_text()
+    assert root_log.index("module enable -y -- modp:one") < root_log.index("@build")
+    assert "modpkg-1.0-1.noarch koji" in (logs / "installed_pkgs.log").read_text()
+    assert " ignored: " not in root_log
 
 
 def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from koji_adjutant.buildroot.mock_extras import review
+from koji_adjutant.buildroot.mock_extras import module_commands, review
 from koji_adjutant.errors import TaskFailed
 
 SIGN = {"mock.plugin_conf.sign_enable": True, "mock.plugin_conf.sign_opts.cmd": "rpmsign",
@@ -52,11 +52,29 @@ def test_forcearch_is_refused_where_it_would_emulate():
         notes({"mock.forcearch": True}, br_arch="aarch64")
 
 
-def test_module_streams_are_refused_and_an_empty_list_is_nothing():
-    assert notes({"mock.module_setup_commands": []}) == ()
-    with pytest.raises(TaskFailed, match=r"mock.module_setup_commands \(\[\['enable', "
-                                         r"'nodejs:18'\]\]\); koji-adjutant cannot"):
-        notes({"mock.module_setup_commands": [["enable", "nodejs:18"]]})
+def test_module_commands_are_honoured_and_checked():
+    assert module_commands({}) == () and module_commands({"mock.module_setup_commands": []}) == ()
+    extra = {"mock.module_setup_commands": [["disable", "postgresql"], ["enable", "nodejs:18"],
+                                            ("reset", "ruby:3.1:8090020231211:c0ffee/common")]}
+    assert module_commands(extra) == (("disable", "postgresql"), ("enable", "nodejs:18"),
+                                      ("reset", "ruby:3.1:8090020231211:c0ffee/common"))
+    assert notes(extra) == ()  # honoured: nothing to name
+
+
+@pytest.mark.parametrize("commands,message", [
+    ("enable nodejs:18", "must be a list of \\[action, module\\] pairs"),
+    ([["enable"]], "\\['enable'\\] is not an \\[action, module\\] pair"),
+    ([["install", "nodejs:18/development"]],
+     "'install' 'nodejs:18/development' cannot be run; koji-adjutant runs enable, disable, "
+     "reset only"),
+    ([["enable", "--setopt=reposdir=/etc"]], "'--setopt=reposdir=/etc' is not a module"),
+    ([["enable", "a b"]], "'a b' is not a module"),
+])
+def test_module_commands_that_cannot_be_run_refuse_the_build(commands, message):
+    with pytest.raises(TaskFailed, match="^mock.module_setup_commands"):
+        module_commands({"mock.module_setup_commands": commands})
+    with pytest.raises(TaskFailed, match=message):
+        module_commands({"mock.module_setup_commands": commands})
 
 
 def test_the_sign_plugin_is_refused_and_checked_as_kojid_checks_it():
