@@ -357,6 +357,23 @@ def test_the_tags_module_streams_choose_what_is_installed(hub, f99, rpm_factory,
     assert " ignored: " not in root_log
 
 
+def test_module_streams_without_the_koji_volume(hub, f99, rpm_factory, start_daemon,
+                                               tmp_path):
+    elsewhere = tmp_path / "not-the-koji-volume"
+    elsewhere.mkdir()
+    # the builder downloads the repo's metadata (modules.yaml too) and the packages
+    start_daemon(hub, "builder1", topdir=str(elsewhere))
+    importer = Importer(hub)
+    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "modp:one"]]})
+    repo = modular_repo(hub, rpm_factory, Package("modpkg"))
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package(
+        "needs-modpkg-mirrored", buildrequires=("modpkg",))), repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(built)
+    assert "modpkg-1.0-1.noarch koji" in (logs / "installed_pkgs.log").read_text()
+    assert "downloaded by the builder" in (logs / "mock_config.log").read_text()
+
+
 def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):
     hub.add_host("builder1", password="builder1", arches="x86_64")
     hub.add_host("importer", password="importer", arches="x86_64", channels=("createrepo",))
