@@ -5,9 +5,8 @@ failed or not), the container (always removed), and the task's logs (synced
 to the hub at the end).  The steps, each timed in ``state.log``:
 
 1. ``init()``: hub record, container from the policy's image, repo and macros
-   configuration, build user, the tag's module streams, the install group from
-   the repo's comps (what the image already provides is skipped), package
-   list to the hub (INIT);
+   configuration, build user, the install group from the repo's comps (what
+   the image already provides is skipped), package list to the hub (INIT);
 2. ``install_buildrequires(srpm)``: the SRPM's BuildRequires from the koji repo;
 3. ``rebuild(srpm)`` / ``rebuild_srpm(srpm)``: rpmbuild as the unprivileged
    build user with no network, then the updated package list (BUILDING).
