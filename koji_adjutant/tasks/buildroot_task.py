@@ -80,11 +80,11 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
         params = BuildrootParams(
             task_id=self.id, method=self.method, repo=source,
             image=self.resources.image(tag_config["id"], event, arch),
+            host_name=build_host(self.host_info().get("name"), socket.gethostname()),
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
             external_repos=self._external_repos(tag_config["id"], event),
-            network=network, mounts=mounts,
-            host_name=build_host(self.host_info().get("name"), socket.gethostname()))
+            network=network, mounts=mounts)
         self.resources.logs.append("build.log", f"To reproduce this build locally: "
                                    f"{reproduce_command(self.id, self.options.server)}\n")
         return self.resources.buildroot(params, self.hub.buildroot_record(self.id),
