@@ -4,7 +4,8 @@ Both steps follow kojid's (contract 3.4, 3.5, 4.5): the record goes BUILDING,
 the package list is updated afterwards whether the build worked or not, and
 a failure names the log to read.  The network is gone before rpmbuild runs,
 which runs as the unprivileged build user with the tag's macros and
-``rpm.env.*`` environment, under ``rpmbuild_timeout``.  Results are taken by
+``rpm.env.*`` environment (``Buildroot.run`` gives it to every command),
+under ``rpmbuild_timeout``.  Results are taken by
 ``results.collect``: never through a link, RPMs only, each named as its
 header says, copied out where the build cannot reach them.
 """
@@ -72,7 +73,7 @@ def _build_step(br: Buildroot, argv: list[str], what: str, failed: str) -> None:
     br.untrusted = True  # the package's own code runs from here on
     try:
         result = br.run(argv, log="build.log", user=BUILD_USER, check=False,
-                        timeout=timeout, env=dict(br.params.env.env))
+                        timeout=timeout)
     except ContainerTimeout as exc:
         raise TaskFailed(f"{what} exceeded rpmbuild_timeout ({timeout} s) and was "
                          f"stopped; see build.log") from exc

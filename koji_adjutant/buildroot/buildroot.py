@@ -17,15 +17,17 @@ import logging
 import os
 import shlex
 import shutil
+import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from koji_adjutant.buildroot import packages
+from koji_adjutant.buildroot import module_streams, packages
 from koji_adjutant.buildroot.commands import ContainerCommands
 from koji_adjutant.buildroot.prefetch import MARK, PREFETCH_DIR, Prefetch
 from koji_adjutant.buildroot.environment import (BUILD_HOME, BUILD_UID, BUILD_USER, DNF_CONF,
-                                                  MACROS_FILE, TOPDIR, BuildEnvironment)
+                                                  MACROS_FILE, TOPDIR, BuildEnvironment,
+                                                  build_host)
 from koji_adjutant.buildroot.logs import TaskLogs
 from koji_adjutant.buildroot.record import BuildrootRecord
 from koji_adjutant.buildroot.repo import MIRROR_DIR, RepoSource
@@ -62,6 +64,8 @@ class BuildrootParams:
     keep_network: bool = False
     # More host directories for the container (e.g. SCM credentials, read-only).
     mounts: tuple[Mount, ...] = ()
+    # The container's host name, which rpmbuild records as BuildHost.
+    host_name: str = field(default_factory=lambda: build_host(socket.gethostname()))
 
 
 class Buildroot:
@@ -116,8 +120,10 @@ class Buildroot:
         env = self.params.env
         self.record.create(env.repo_id, env.br_arch)
         with self.logs.phase(f"init buildroot {self.name}"):
+            self.logs.append("root.log", "".join(f"{note}\n" for note in env.mock_notes))
             self._start_container()
             self._write_config()
+            module_streams.set_streams(self)
             self._install_group()
             self.record.set_list(self.package_entries())
 
@@ -141,7 +147,7 @@ class Buildroot:
             # its own: network_mode = host (a site's explicit choice) costs the namespace
             security=Security(cap_drop=("ALL",), cap_add=CAPABILITIES,
                               user_namespace=(self._network or "none") != NETWORK_HOST),
-            hostname="koji-buildroot",
+            hostname=self.params.host_name,
             timeouts=Timeouts(container=self.options.rpmbuild_timeout + SETUP_ALLOWANCE))
 
     def _start_container(self) -> None:
@@ -343,6 +349,7 @@ class Buildroot:
 
         A root command gets root's own HOME and working directory, never anything
         the build user can write; none runs at all once the package's code has.
+        Every command gets the tag's ``rpm.env.*``, as in kojid's mock config.
         """
         as_root = user in (None, "root", "0")
         if as_root and self.untrusted:
@@ -351,7 +358,8 @@ class Buildroot:
         home = ROOT_HOME if as_root else BUILD_HOME
         return ContainerCommands(self.manager, self.logs).run(
             self.container, argv, log=log, user=user, workdir=home,
-            env={**(env or {}), "HOME": home}, timeout=timeout, check=check)
+            env={**self.params.env.env, **(env or {}), "HOME": home}, timeout=timeout,
+            check=check)
 
     def cut_network(self) -> None:
         """Before the build: no network at all (only loopback), unless build_network."""

@@ -6,10 +6,13 @@ arch; contract 4.3) into the files and settings our containers use.  Pure: no
 I/O, so every rule here has a unit test.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import koji
+
+from koji_adjutant.buildroot import mock_extras
 
 BUILD_HOME = "/builddir"
 TOPDIR = BUILD_HOME + "/build"
@@ -17,6 +20,23 @@ DNF_CONF = "/etc/koji-adjutant/dnf.conf"
 MACROS_FILE = "/etc/rpm/macros.zz-koji-adjutant"
 BUILD_USER = "mockbuild"
 BUILD_UID = 1000
+# A DNS name of labels (RFC 1123) that the kernel takes as a host name (at most 64 bytes).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+HOST_NAME_MAX = 64
+FALLBACK_HOST_NAME = "koji-buildroot"
+
+
+def build_host(*names: str | None) -> str:
+    """The buildroot's host name (rpmbuild's ``BuildHost``): the first valid of ``names``.
+
+    kojid's mock shares the builder's host name with its builds; callers pass the
+    name the hub knows this builder by, then the machine's.
+    """
+    for name in names:
+        if name and len(name) <= HOST_NAME_MAX and _HOST_NAME.fullmatch(name):
+            return name
+    return FALLBACK_HOST_NAME
 
 
 def target_arch_for(arch: str) -> str:
@@ -41,11 +61,19 @@ class BuildEnvironment:
     best: bool | None = None
     # Repositories besides the koji repo, one dnf repo each (local builds' ``--repo``).
     extra_repos: tuple[str, ...] = ()
+    # root.log lines naming the tag's mock.* extras that mean nothing here (mock_extras).
+    mock_notes: tuple[str, ...] = ()
+    # mock.module_setup_commands: (action, module) pairs run before the install group.
+    module_commands: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_tag(cls, options, tag_config: Mapping, repo: Mapping, arch: str,
                  install_group: str, baseurls: tuple[str, ...]) -> "BuildEnvironment":
-        """Derive the environment from kojid options, tag config and repo (contract 4.3)."""
+        """Derive the environment from kojid options, tag config and repo (contract 4.3).
+
+        A ``mock.*`` extra that would change the build and cannot be honoured
+        raises ``TaskFailed`` here, before any work.
+        """
         target = target_arch_for(arch)
         extra = tag_config.get("extra") or {}
         return cls(
@@ -54,7 +82,9 @@ class BuildEnvironment:
             macros=_macros(options, extra, target), env=_environment(extra),
             proxy=options.yum_proxy or None,
             module_hotfixes=bool(extra.get("mock.yum.module_hotfixes")),
-            best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None)
+            best=bool(extra["mock.yum.best"]) if "mock.yum.best" in extra else None,
+            mock_notes=mock_extras.review(extra, arch, options.mock_bootstrap_image),
+            module_commands=mock_extras.module_commands(extra))
 
     def dnf_conf(self) -> str:
         """The package manager config: only the koji repo, image repos off (hermetic).

@@ -11,16 +11,29 @@ fixed query format).  Packages are sorted by where they came from:
   recorded in ``installed_pkgs.log`` with the image digest (ADR 0005).
 """
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import koji
+
 from koji_adjutant.errors import TaskFailed
 
 SKIP = ("gpg-pubkey", "buildsys-build")
-QUERYFORMAT = ("%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\t%{SIGMD5}"
-               "\\t%{SIZE}\\t%{BUILDTIME}\\n")
-RPM_QUERY = ("rpm", "-qa", "--qf", QUERYFORMAT)
+# The header digests koji.make_rpm_ident chooses from (rpm v6 packages have no SIGMD5).
+DIGEST_TAGS = ("SIGMD5", "SHA1HEADER", "SHA256HEADER", "SHA3_256HEADER")
+# rpm refuses a query format naming a tag it does not know (SHA3_256HEADER before rpm 6):
+# such a column is printed as "(none)", as a digest the package lacks.
+_QUERY_SCRIPT = (
+    'known=$(rpm --querytags); digests=""\n'
+    'for tag in "$@"; do\n'
+    '  if printf "%s\\n" "$known" | grep -qx "$tag"; then digests="$digests\\\\t%{$tag}"\n'
+    '  else digests="$digests\\\\t(none)"; fi\n'
+    'done\n'
+    'exec rpm -qa --qf "%{NAME}\\\\t%{VERSION}\\\\t%{RELEASE}\\\\t%{EPOCH}\\\\t%{ARCH}'
+    '$digests\\\\t%{SIZE}\\\\t%{BUILDTIME}\\\\n"\n')
+RPM_QUERY = ("/bin/sh", "-c", _QUERY_SCRIPT, "rpm-query", *DIGEST_TAGS)
 
 
 @dataclass(frozen=True)
@@ -46,21 +59,36 @@ class InstalledRpm:
 
 
 def parse_rpm_query(output: str) -> list[InstalledRpm]:
-    """Parse ``rpm -qa --qf QUERYFORMAT`` output; skip gpg-pubkey and buildsys-build."""
+    """Parse the output of ``RPM_QUERY``; skip gpg-pubkey and buildsys-build.
+
+    The payload hash is koji's identity of the package (``koji.make_rpm_ident``):
+    its SIGMD5, or for an rpm v6 package the best header digest (``sha256::...``).
+    """
     rpms = []
+    width = 7 + len(DIGEST_TAGS)
     for line in output.splitlines():
         if not line.strip():
             continue
         fields = line.split("\t")
-        if len(fields) != 8:
+        if len(fields) != width:
             raise TaskFailed(f"unexpected line from rpm -qa in the buildroot: {line!r}")
-        name, version, release, epoch, arch, sigmd5, size, buildtime = fields
+        name, version, release, epoch, arch, *digests, size, buildtime = fields
         if name in SKIP:
             continue
-        rpms.append(InstalledRpm(
-            name, version, release, None if epoch == "(none)" else int(epoch), arch,
-            "" if sigmd5 == "(none)" else sigmd5, _int(size), _int(buildtime)))
+        rpm = InstalledRpm(name, version, release, None if epoch == "(none)" else int(epoch),
+                           arch, "", _int(size), _int(buildtime))
+        rpms.append(dataclasses.replace(rpm, payloadhash=_ident(rpm.nvra, digests)))
     return sorted(rpms, key=lambda r: r.nvra)
+
+
+def _ident(nvra: str, values: list[str]) -> str:
+    digests = {tag.lower(): value for tag, value in zip(DIGEST_TAGS, values)
+               if value != "(none)"}
+    try:
+        return koji.make_rpm_ident(digests)
+    except KeyError:
+        raise TaskFailed(f"{nvra} in the buildroot has no header digest (SIGMD5, "
+                         "SHA256HEADER, ...): koji cannot identify it") from None
 
 
 def _int(text: str) -> int:

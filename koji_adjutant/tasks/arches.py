@@ -46,16 +46,17 @@ def canonical(arches: Iterable[str]) -> set[str]:
 
 
 def build_arches(tag_arches: str | None, srpm: SrpmArches, extra_arches: str | None = None,
-                 arch_override: str | None = None) -> list[str]:
+                 arch_override: str | None = None, tag: str = "") -> list[str]:
     """The arches to spawn ``buildArch`` for, in order, without duplicates.
 
     ``arch_override`` (space separated) replaces the list; the caller allows
     it for scratch builds only.  Every arch kept is ``noarch`` or one whose
-    canonical form is a tag arch.
+    canonical form is a tag arch.  ``tag`` names the tag in kojid's error for a
+    tag without arches ("No arches for tag NAME [ID]").
     """
     tag_list = (tag_arches or "").split()
     if not tag_list:
-        raise TaskFailed("the build tag has no arches: set them with koji edit-tag --arches")
+        raise TaskFailed(" ".join(["No arches for tag", tag]).rstrip())
     candidates = tag_list + (extra_arches or "").split()
     if srpm.buildarchs:
         candidates = list(srpm.buildarchs)

@@ -166,7 +166,8 @@ class BuildTask(HubTaskHandler):
         config = self._build_config(dest)
         arches = build_arches(config["arches"], SrpmArches.from_header(header),
                               extra_arches=pkg.get("extra_arches") if pkg else None,
-                              arch_override=opts.arch_override if opts.scratch else None)
+                              arch_override=opts.arch_override if opts.scratch else None,
+                              tag=f"{config['name']} [{config['id']}]")
         logger.info("building %s for %s", name, " ".join(arches))
         return arches
 

@@ -17,6 +17,7 @@ import koji
 from koji_adjutant import scm as scmlib
 from koji_adjutant.buildroot import build
 from koji_adjutant.buildroot.buildroot import Buildroot
+from koji_adjutant.buildroot.plugin_view import PluginBuildroot
 from koji_adjutant.container import Mount
 from koji_adjutant.scm.url import redact
 from koji_adjutant.tasks.buildroot_task import BuildrootTaskHandler
@@ -36,7 +37,8 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
         arch = self.find_arch("noarch", self.host_info(), tag)
         with self._scm_buildroot(tag, repo, arch, scm) as br:
             br.init()
-            sourcedir, source = self._checkout(scm, br, build_tag, opts)
+            callback_args = self._callback_args(br, build_tag, tag, repo, opts)
+            sourcedir, source = self._checkout(scm, br, callback_args)
             srpm = self._build(scm, br, sourcedir)
             result = {"srpm": self.upload_result(srpm), "brootid": br.id, "source": source}
             result["logs"] = self.upload_logs(br)
@@ -61,21 +63,30 @@ class BuildSRPMFromSCMTask(BuildrootTaskHandler):
             mounts = (Mount(Path(credentials), CREDENTIALS_MOUNT, read_only=True),)
         return self.buildroot(tag, repo, arch, "srpm-build", network=network, mounts=mounts)
 
-    def _checkout(self, scm, br: Buildroot, build_tag, opts: dict) -> tuple[Path, dict]:
+    def _checkout(self, scm, br: Buildroot, callback_args: dict) -> tuple[Path, dict]:
         """Check out on the host into the buildroot's directory; hand it to the build user."""
         scmdir = br.home / "scmroot"
         logfile = Path(self.workdir) / "checkout.log"
-        scratch = opts.get("scratch")
-        self.run_callbacks("preSCMCheckout", scminfo=scm.get_info(), build_tag=build_tag,
-                           scratch=scratch, buildroot=br)
+        scmdir.mkdir(exist_ok=True)  # kojid's preSCMCheckout finds it made
+        self.run_callbacks("preSCMCheckout", scminfo=scm.get_info(), **callback_args)
         with br.logs.phase(f"checkout {redact(scm.url)}"):
             sourcedir = scmlib.fetch(scm, scmdir, self.session, self.getUploadDir(), logfile)
-        self.run_callbacks("postSCMCheckout", scminfo=scm.get_info(), build_tag=build_tag,
-                           scratch=scratch, srcdir=str(sourcedir), buildroot=br)
+        self.run_callbacks("postSCMCheckout", scminfo=scm.get_info(), srcdir=str(sourcedir),
+                           **callback_args)
         source = scmlib.resolved_source(scm)
         br.logs.append("build.log", f"checked out {source['source']}\n")
         scmlib.hand_over(scmdir, *br.build_ids())
         return sourcedir, source
+
+    def _callback_args(self, br: Buildroot, build_tag, tag_config: dict, repo: dict,
+                       opts: dict) -> dict:
+        """What kojid passes the SCM callbacks: the tag (getTag at the repo's event), the
+        scratch flag and a view of the buildroot with kojid's BuildRoot attributes."""
+        event = repo["create_event"]
+        return {"build_tag": self.hub.tag(build_tag, strict=True, event=event),
+                "scratch": opts.get("scratch"),
+                "buildroot": PluginBuildroot(br, tag_config, repo, self.id, self.workdir,
+                                             self.options)}
 
     def _build(self, scm, br: Buildroot, sourcedir: Path) -> Path:
         """Spec discovery and check, source_cmd, rpmbuild -bs; the SRPM's checked copy."""

@@ -8,6 +8,7 @@ event, the repo source, the external repos and the buildroot's hub record.
 """
 
 import logging
+import socket
 from pathlib import Path
 
 import koji
@@ -15,7 +16,7 @@ import requests
 import rpm
 
 from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
-from koji_adjutant.buildroot.environment import BuildEnvironment
+from koji_adjutant.buildroot.environment import BuildEnvironment, build_host
 from koji_adjutant.buildroot.packages import ExternalRepo
 from koji_adjutant.buildroot.repo import RepoSource
 from koji_adjutant.container import Mount
@@ -41,11 +42,15 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
     reproducible = True
 
     def checkHost(self, hostdata) -> bool:
-        """Refuse (so another builder takes it) when this host cannot build for the tag."""
+        """Refuse (so another builder takes it) when this host cannot build for the tag.
+
+        A tag without arches is taken, as kojid takes it: no builder could do
+        better, and the task then fails saying so ("No arch list for tag").
+        """
         tag = self.params[1]
         tag_arches = canonical_arches(self.hub.build_config(tag)["arches"])
         host_arches = canonical_arches(hostdata.get("arches"))
-        return bool(tag_arches & host_arches)
+        return not tag_arches or bool(tag_arches & host_arches)
 
     def task_repo(self, build_tag, opts: dict) -> tuple[dict, dict]:
         """The task's repo (``opts['repo_id']``, usable) and the build tag's config at it."""
@@ -79,6 +84,7 @@ class BuildrootTaskHandler(ResourcedTaskHandler):
         params = BuildrootParams(
             task_id=self.id, method=self.method, repo=source,
             image=self.resources.image(tag_config["id"], event, arch),
+            host_name=build_host(self.host_info().get("name"), socket.gethostname()),
             env=BuildEnvironment.from_tag(self.options, tag_config, repo, arch, install_group,
                                           source.baseurls),
             external_repos=self._external_repos(tag_config["id"], event),

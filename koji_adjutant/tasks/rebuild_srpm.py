@@ -23,6 +23,7 @@ class RebuildSRPMTask(BuildrootTaskHandler):
             br.init()
             rebuilt = build.rebuild_srpm(br, br.stage(original))
             result = {"srpm": self.upload_result(rebuilt), "brootid": br.id,
-                      "source": {"source": original.name, "url": original.name}}
+                      # kojid names the rebuilt SRPM (with the tag's %dist) as the source
+                      "source": {"source": rebuilt.name, "url": rebuilt.name}}
             result["logs"] = self.upload_logs(br)
             return result

@@ -7,6 +7,7 @@ import checks judge what the daemon built.
 """
 
 import subprocess
+from pathlib import Path
 
 import koji
 import pytest
@@ -170,8 +171,9 @@ def test_rebuild_srpm_carries_the_tags_dist(hub, f99, rpm_factory, start_daemon)
         hub.task_result(task_id)
     result = hub.task_result(task_id)
     assert result["srpm"].endswith("/hello-srpm-1.0-1.f99.src.rpm")
-    assert result["source"] == {"source": "hello-srpm-1.0-1.src.rpm",
-                                "url": "hello-srpm-1.0-1.src.rpm"}
+    # kojid names the rebuilt SRPM as the source, not the uploaded one
+    assert result["source"] == {"source": "hello-srpm-1.0-1.f99.src.rpm",
+                                "url": "hello-srpm-1.0-1.f99.src.rpm"}
     header = koji.get_rpm_header(str(hub.topdir / "work" / result["srpm"]))
     assert koji.get_header_field(header, "release") == "1.f99"
     assert koji.BR_STATES[hub.session().getBuildroot(result["brootid"])["state"]] == "EXPIRED"
@@ -246,6 +248,130 @@ def test_build_network_is_off_unless_the_site_turns_it_on(hub, f99, rpm_factory,
     config = (hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id)
               / "mock_config.log").read_text()
     assert "network during build: host" in config
+
+
+def test_rpm_env_reaches_every_command_of_the_buildroot(hub, f99, rpm_factory, start_daemon):
+    hub.edit_tag(TAG, extra={"rpm.env.OMP_NUM_THREADS": 7, "rpm.env.ADJ_PROBE": "from the tag"})
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    pkg = Package("env-probe", build_script='test "$ADJ_PROBE" = "from the tag"')
+    task_id = importer.build_arch(upload_srpm(hub, rpm_factory, pkg), repo["id"], "noarch")
+    assert koji.TASK_STATES[finished(hub, task_id)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    logs = hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id)
+    # hw_info runs nproc as root before the build: coreutils' nproc obeys OMP_NUM_THREADS
+    assert (logs / "hw_info.log").read_text().splitlines()[1] == "7"
+    assert "OMP_NUM_THREADS=7" in (logs / "mock_config.log").read_text()
+
+
+def test_mock_extras_are_named_in_root_log_or_refuse_the_build(hub, f99, rpm_factory,
+                                                               start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    meaningless = {"mock.new_chroot": True, "mock.use_bootstrap": True,
+                   "mock.bootstrap_image": "quay.io/fedora/fedora:41",
+                   "mock.package_manager": "dnf5", "mock.releasever": "41",
+                   "mock.forcearch": True}  # this builder is x86_64: nothing to emulate
+    hub.edit_tag(TAG, extra=meaningless)
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-extras")),
+                                repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    root_log = (hub.topdir / "work" / koji.pathinfo.taskrelpath(built) / "root.log").read_text()
+    named = [line.split(" ", 1)[0] for line in root_log.splitlines() if " ignored: " in line]
+    assert sorted(named) == sorted(meaningless)
+    assert "mock.package_manager = 'dnf5' ignored: packages are installed with the image's " \
+           "dnf" in root_log
+    assert "mock.forcearch ignored: this x86_64 builder builds x86_64 natively" in root_log
+    # mock's sign plugin would change what is built: refused before any buildroot exists
+    hub.edit_tag(TAG, extra={"mock.plugin_conf.sign_enable": True,
+                             "mock.plugin_conf.sign_opts.cmd": "rpmsign",
+                             "mock.plugin_conf.sign_opts.opts": "--addsign %(rpms)s"})
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB)], GROUPS)
+    refused = importer.build_arch(upload_srpm(hub, rpm_factory, Package("mock-sign")),
+                                  repo["id"], "noarch")
+    assert task_state(hub, finished(hub, refused)["id"]) == "FAILED"
+    with pytest.raises(koji.BuildError) as exc:
+        hub.task_result(refused)
+    assert str(exc.value) == (
+        "the build tag enables mock's sign plugin (mock.plugin_conf.sign_enable), which "
+        "koji-adjutant does not run: sign the RPMs after import, or unset it")
+    assert hub.session().listBuildroots(taskID=refused) == []
+    assert containers_of_task(refused, "builder1", hub) == []
+
+
+MODULEMD = """---
+document: modulemd
+version: 2
+data:
+  name: {name}
+  stream: "{stream}"
+  version: 1
+  context: c0ffee42
+  arch: noarch
+  summary: a test module
+  description: a test module
+  license:
+    module: [MIT]
+  artifacts:
+    rpms:
+    - {nevra}
+...
+"""
+
+
+def modular_repo(hub, rpm_factory, module: Package) -> dict:
+    """A repo of TAG whose metadata makes ``module`` the one package of stream modp:one."""
+    repo = make_koji_repo(hub, TAG, [rpm_factory.rpms(TESTLIB), rpm_factory.rpms(module)],
+                          GROUPS)
+    yaml = Path(repo["repo_dir"]).parent / "modules.yaml"
+    yaml.write_text(MODULEMD.format(name="modp", stream="one",
+                                    nevra=f"{module.name}-0:1.0-1.noarch"))
+    subprocess.run(["modifyrepo_c", "--mdtype=modules", str(yaml),
+                    str(Path(repo["repo_dir"]) / "repodata")], check=True, capture_output=True)
+    return repo
+
+
+def test_the_tags_module_streams_choose_what_is_installed(hub, f99, rpm_factory,
+                                                          start_daemon):
+    start_daemon(hub, "builder1")
+    importer = Importer(hub)
+    modpkg = Package("modpkg")
+    needs = upload_srpm(hub, rpm_factory, Package("needs-modpkg", buildrequires=("modpkg",)))
+    # the package of a stream that is not enabled is hidden by modular filtering
+    hidden = importer.build_arch(needs, modular_repo(hub, rpm_factory, modpkg)["id"], "noarch")
+    assert task_state(hub, finished(hub, hidden)["id"]) == "FAILED"
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(hidden)
+    assert "filtered out by modular filtering" in (logs / "root.log").read_text()
+    # mock.module_setup_commands enables the stream before anything is installed
+    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "modp:one"]]})
+    repo = modular_repo(hub, rpm_factory, modpkg)
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package(
+        "needs-modpkg-too", buildrequires=("modpkg",))), repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(built)
+    root_log = (logs / "root.log").read_text()
+    assert root_log.index("module enable -y -- modp:one") < root_log.index("@build")
+    assert "modpkg-1.0-1.noarch koji" in (logs / "installed_pkgs.log").read_text()
+    assert " ignored: " not in root_log
+
+
+def test_module_streams_without_the_koji_volume(hub, f99, rpm_factory, start_daemon,
+                                               tmp_path):
+    elsewhere = tmp_path / "not-the-koji-volume"
+    elsewhere.mkdir()
+    # the builder downloads the repo's metadata (modules.yaml too) and the packages
+    start_daemon(hub, "builder1", topdir=str(elsewhere))
+    importer = Importer(hub)
+    hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "modp:one"]]})
+    repo = modular_repo(hub, rpm_factory, Package("modpkg"))
+    built = importer.build_arch(upload_srpm(hub, rpm_factory, Package(
+        "needs-modpkg-mirrored", buildrequires=("modpkg",))), repo["id"], "noarch")
+    assert task_state(hub, finished(hub, built)["id"]) == "CLOSED", hub.task_result(built)
+    logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(built)
+    assert "modpkg-1.0-1.noarch koji" in (logs / "installed_pkgs.log").read_text()
+    assert "downloaded by the builder" in (logs / "mock_config.log").read_text()
 
 
 def test_task_for_arches_this_host_lacks_is_refused(hub, rpm_factory, start_daemon):

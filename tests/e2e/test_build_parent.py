@@ -94,16 +94,20 @@ def test_build_from_uploaded_srpm_is_imported_and_tagged(hub, f99, rpm_factory,
     build = session.getBuild("hello-build-1.0-1.f99")
     assert koji.BUILD_STATES[build["state"]] == "COMPLETE"
     assert build["task_id"] == task_id
-    assert build["source"] == "hello-build-1.0-1.src.rpm"
-    assert build["extra"] == {"source": {"original_url": "hello-build-1.0-1.src.rpm"},
+    # kojid names the rebuilt SRPM (with the tag's %dist), not the uploaded one
+    assert build["source"] == "hello-build-1.0-1.f99.src.rpm"
+    assert build["extra"] == {"source": {"original_url": "hello-build-1.0-1.f99.src.rpm"},
                               "custom_user_metadata": {"team": "qa", "ticket": 7}}
     assert [b["nvr"] for b in session.listTagged(DEST_TAG)] == ["hello-build-1.0-1.f99"]
     rpms = {r["arch"]: r for r in session.listRPMs(buildID=build["id"])}
     assert set(rpms) == {"src", "noarch"}
     arch_result = hub.task_result(children["noarch"]["id"])
     assert rpms["src"]["buildroot_id"] == arch_result["brootid"]
-    assert (hub.topdir / "packages/hello-build/1.0/1.f99/noarch"
-            / "hello-build-1.0-1.f99.noarch.rpm").is_file()
+    packages = hub.topdir / "packages/hello-build/1.0/1.f99"
+    # as kojid's builds, ours carry the builder's name: the hub's name of this host
+    for path in (packages / "noarch/hello-build-1.0-1.f99.noarch.rpm",
+                 packages / "src/hello-build-1.0-1.f99.src.rpm"):
+        assert koji.get_header_field(koji.get_rpm_header(str(path)), "buildhost") == HOST
     for child in children.values():
         wait_for(lambda: not containers_of_task(child["id"], HOST, hub), timeout=30,
                  what="the containers removed after the results")
@@ -169,6 +173,27 @@ def test_package_missing_from_the_destination_tag_fails_clearly(hub, f99, rpm_fa
     assert failure(hub, task_id) == f"package hello-unlisted not in list for tag {DEST_TAG}"
     assert set(children_by_label(hub, task_id)) == {"srpm"}
     assert hub.session().getBuild("hello-unlisted-1.0-1.f99") is None
+
+
+def test_a_build_tag_without_arches_fails_with_kojids_messages(hub, rpm_factory, start_daemon):
+    hub.add_host(HOST, password=HOST, arches="x86_64")
+    hub.add_tag(DEST_TAG, arches=None)
+    hub.add_tag(BUILD_TAG, arches=None, parents=(DEST_TAG,))
+    hub.add_target(TARGET, BUILD_TAG, DEST_TAG)
+    hub.make_repo(BUILD_TAG)
+    start_daemon(hub, HOST)
+    # the SRPM subtask is taken (not refused forever) and fails, as kojid's find_arch does
+    rebuilt = hub.build(upload_srpm(hub, rpm_factory, Package("hello-noarches")), TARGET)
+    assert finished(hub, rebuilt, timeout=90) == "FAILED"
+    assert failure(hub, rebuilt) == f"No arch list for tag: {BUILD_TAG}"
+    assert [task_state(hub, c["id"]) for c in hub.children(rebuilt)] == ["FAILED"]
+    # without the SRPM rebuild the parent's arch list fails at once (kojid's getArchList)
+    hub.edit_tag(BUILD_TAG, extra={"rebuild_srpm": False})
+    direct = hub.build(upload_srpm(hub, rpm_factory, Package("hello-direct")), TARGET)
+    assert finished(hub, direct, timeout=90) == "FAILED"
+    tag_id = hub.session().getTag(BUILD_TAG)["id"]
+    assert failure(hub, direct) == f"No arches for tag {BUILD_TAG} [{tag_id}]"
+    assert hub.children(direct) == []
 
 
 def build_arch_children(hub, task_id: int) -> dict[str, str]:

@@ -34,8 +34,15 @@ import koji.plugin
 
 @koji.plugin.callback("preSCMCheckout", "postSCMCheckout")
 def record(cbtype, **kwargs):
+    br = kwargs["buildroot"]
     seen = {"keys": sorted(kwargs), "scminfo": kwargs["scminfo"], "srcdir": kwargs.get("srcdir"),
-            "task": kwargs["taskinfo"]["id"], "buildroot_id": kwargs["buildroot"].id}
+            "task": kwargs["taskinfo"]["id"], "build_tag": kwargs["build_tag"],
+            "buildroot": {name: getattr(br, name) for name in (
+                "id", "name", "task_id", "tag_id", "tag_name", "repoid", "event_id",
+                "br_arch", "target_arch", "install_group", "setup_dns", "workdir")},
+            "repo_state": br.repo_info["state"], "config_arches": br.config["arches"],
+            "tmpdir": br.tmpdir(), "tmpdir_within": br.tmpdir(within=True),
+            "scmroot_exists": os.path.isdir(os.path.join(br.tmpdir(), "scmroot"))}
     with open(os.path.join(os.environ["ADJUTANT_PROBE_DIR"], cbtype + ".json"), "w") as f:
         json.dump(seen, f)
 '''
@@ -143,9 +150,21 @@ def test_srpm_from_git_records_the_commit_and_carries_the_dist(hub, f99, git_ser
     post = json.loads((probe_dir / "postSCMCheckout.json").read_text())
     assert pre["keys"] == ["build_tag", "buildroot", "scminfo", "scratch", "session", "taskinfo"]
     assert pre["scminfo"]["revision"] == sha and pre["task"] == task_id
-    assert pre["buildroot_id"] == result["brootid"]
-    assert post["srcdir"].endswith("/buildroot/scmroot/hello-scm")
-    assert "srcdir" in post["keys"]
+    # kojid passes the build tag as getTag's dict and its BuildRoot object
+    tag = hub.session().getTag(TAG)
+    assert pre["build_tag"]["id"] == tag["id"] and pre["build_tag"]["name"] == TAG
+    assert pre["build_tag"]["extra"] == {"rpm.macro.dist": ".f99"}
+    br = pre["buildroot"]
+    assert br == {"id": result["brootid"], "name": f"{TAG}-{result['brootid']}-{f99['id']}",
+                  "task_id": task_id, "tag_id": tag["id"], "tag_name": TAG,
+                  "repoid": f99["id"], "event_id": f99["create_event"], "br_arch": "x86_64",
+                  "target_arch": "x86_64", "install_group": "srpm-build", "setup_dns": True,
+                  "workdir": br["workdir"]}
+    assert pre["repo_state"] == koji.REPO_STATES["READY"] and pre["config_arches"] == "x86_64"
+    assert pre["tmpdir_within"] == "/builddir" and pre["scmroot_exists"]
+    assert post["srcdir"] == pre["tmpdir"] + "/scmroot/hello-scm"
+    assert post["srcdir"].startswith(br["workdir"])
+    assert "srcdir" in post["keys"] and post["build_tag"] == pre["build_tag"]
 
 
 def test_rpm_layout_and_no_source_cmd(hub, f99, git_server, start_daemon):
@@ -172,8 +191,10 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
     sha = git_server.commit("good", good_files)
     git_server.commit("blocked-good", good_files)
     git_server.commit("nospec", {"README": "no spec here\n", "Makefile": makefile("true")})
-    vendor = Package("vendor", extra_spec="Vendor: ACME")
-    git_server.commit("vendor", dict(package_files(vendor), Makefile=makefile("true")))
+    # kojid refuses a spec that starts with Vendor: (see the test below for one that does not)
+    vendor = Package("vendor")
+    git_server.commit("vendor", {"vendor.spec": "Vendor: ACME\n" + render_spec(vendor),
+                                 **vendor.sources(), "Makefile": makefile("true")})
     git_server.commit("badsources", dict(package_files(Package("badsources")),
                                          Makefile=makefile("echo lookaside is down; exit 3")))
     base = f"git+http://127.0.0.1:{port}/repos"
@@ -193,7 +214,8 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
         "unknown ref": (git_server.url("good", "no-such-ref"),
                         f"cannot check out {git_server.url('good', 'no-such-ref')}"),
         "no spec": (git_server.url("nospec"), "no spec file found"),
-        "vendor": (git_server.url("vendor"), "vendor.spec: line 9 sets Vendor. Packager, Distribution, Vendor are set"),
+        "vendor": (git_server.url("vendor"), "vendor.spec: Vendor is not allowed to be set in "
+                   "spec file (the build system sets Packager, Distribution, Vendor)"),
         "source_cmd": (git_server.url("badsources"),
                        "error retrieving sources: 'make sources' exited with status 2"),
     }
@@ -225,6 +247,18 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
     assert leftovers == []
     assert {p.name for p in work.parent.iterdir()} == {
         "probe", "git", "koji", work.name, daemon.conf.name, daemon.log_path.name}
+
+
+def test_a_vendor_line_below_the_start_builds_as_with_kojid(hub, f99, git_server,
+                                                          start_daemon):
+    start_daemon(hub, HOST, allowed_scms=ALLOWED, adjutant={"scm_network": "false"})
+    pkg = Package("nosrc-vendor", extra_spec="Vendor: ACME")
+    git_server.commit("nosrc-vendor", package_files(pkg))
+    task_id = run_task(hub, git_server.url("nosrc-vendor", "main"), f99["id"])
+    assert koji.TASK_STATES[hub.task_info(task_id)["state"]] == "CLOSED", hub.task_result(task_id)
+    srpm = hub.topdir / "work" / hub.task_result(task_id)["srpm"]
+    # the spec's own Vendor wins over the builder's, as with kojid
+    assert koji.get_header_field(koji.get_rpm_header(str(srpm)), "vendor") == "ACME"
 
 
 def test_the_build_from_scm_policy_is_asked_when_configured(hub, f99, git_server,

@@ -2,10 +2,10 @@
 
 from types import SimpleNamespace
 
-from koji_adjutant.buildroot.environment import BuildEnvironment, target_arch_for
+from koji_adjutant.buildroot.environment import BuildEnvironment, build_host, target_arch_for
 
 OPTIONS = SimpleNamespace(vendor="Koji", packager="Koji", distribution="Koji",
-                          mockhost="koji-linux-gnu", yum_proxy=None)
+                          mockhost="koji-linux-gnu", yum_proxy=None, mock_bootstrap_image=False)
 REPO = {"id": 7}
 
 
@@ -51,3 +51,12 @@ def test_dnf_conf_has_only_the_koji_repo():
 def test_multiline_macro_is_continued():
     e = env({"rpm.macro.script": "line1\nline2"})
     assert "%script line1\\\nline2\n" in e.macros_file()
+
+
+def test_build_host_is_the_first_valid_host_name():
+    assert build_host("builder-1.example.com", "machine") == "builder-1.example.com"
+    # names the kernel would refuse as a host name fall through to the next candidate
+    assert build_host("builder_1", "machine") == "machine"
+    assert build_host("a" * 65, None, "") == "koji-buildroot"
+    assert build_host("x." * 32 + "y", "-bad", "ok") == "ok"
+    assert build_host("builder.", "builder\n") == "koji-buildroot"

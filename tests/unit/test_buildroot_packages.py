@@ -1,13 +1,15 @@
 """Buildroot package lists in the hub's format (contract 4.4, 2.4)."""
 
+import koji
 import pytest
 
 from koji_adjutant.buildroot import packages
 from koji_adjutant.errors import TaskFailed
 
-QUERY = ("bash\t5.2\t1\t(none)\tx86_64\tabc123\t100\t1700000000\n"
-         "gpg-pubkey\t1\t1\t(none)\t(none)\t(none)\t0\t0\n"
-         "hello\t1.0\t1.f99\t2\tnoarch\tfeed\t42\t1700000001\n")
+# columns: N V R E A, SIGMD5 SHA1HEADER SHA256HEADER SHA3_256HEADER, size, buildtime
+QUERY = ("bash\t5.2\t1\t(none)\tx86_64\tabc123\t5a1\t5a256\t(none)\t100\t1700000000\n"
+         "gpg-pubkey\t1\t1\t(none)\t(none)\t(none)\t(none)\t(none)\t(none)\t0\t0\n"
+         "hello\t1.0\t1.f99\t2\tnoarch\tfeed\t(none)\t(none)\t(none)\t42\t1700000001\n")
 
 
 def test_parse_rpm_query_skips_pubkeys_and_converts_types():
@@ -18,6 +20,19 @@ def test_parse_rpm_query_skips_pubkeys_and_converts_types():
     assert hello.entry() == {"name": "hello", "version": "1.0", "release": "1.f99",
                              "epoch": 2, "arch": "noarch", "payloadhash": "feed",
                              "size": 42, "buildtime": 1700000001}
+
+
+def test_payloadhash_is_kojis_rpm_ident():
+    # an rpm v6 package has no SIGMD5: koji names it by its best header digest
+    v6 = "\t".join(["v6", "1", "1", "(none)", "noarch", "(none)", "(none)", "aa256", "aa3",
+                    "1", "2"])
+    [rpm] = packages.parse_rpm_query(v6)
+    assert rpm.payloadhash == "sha3-256::aa3"
+    [rpm] = packages.parse_rpm_query(v6.replace("aa3", "(none)"))
+    assert rpm.payloadhash == "sha256::aa256"
+    assert rpm.payloadhash == koji.make_rpm_ident({"sha256header": "aa256"})
+    with pytest.raises(TaskFailed, match="v6-1-1.noarch in the buildroot has no header digest"):
+        packages.parse_rpm_query(v6.replace("aa256", "(none)").replace("aa3", "(none)"))
 
 
 def test_parse_rpm_query_rejects_garbage():
