@@ -63,13 +63,12 @@ def read(source: BinaryIO, package: str | None = None) -> Dependencies:
 
 def from_lists(package: str, requires: list[str], conflicts: list[str]) -> Dependencies:
     """Checked ``Dependencies`` from the strings rpm gives (``name >= 1.0``, ``(a or b)``)."""
+    dynamic = any(_name(req) == DYNAMIC_FEATURE for req in requires)
+    requires = [req for req in requires if not req.startswith("rpmlib(")]
     if len(requires) + len(conflicts) > MAX_DEPENDENCIES:
         raise TaskFailed(f"{package} has {len(requires) + len(conflicts)} build "
                          f"dependencies; more than {MAX_DEPENDENCIES} are refused")
-    dynamic = any(_name(req) == DYNAMIC_FEATURE for req in requires)
-    wanted = tuple(checked(req, package) for req in requires
-                   if not req.startswith("rpmlib("))
-    return Dependencies(package, _unique(wanted),
+    return Dependencies(package, _unique(tuple(checked(req, package) for req in requires)),
                         _unique(tuple(checked(c, package) for c in conflicts)), dynamic)
 
 
