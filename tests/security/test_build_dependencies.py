@@ -17,6 +17,7 @@ import koji
 import pytest
 from daemon_harness import GROUPS, TAG, upload_srpm
 from rpmkit import Package, make_koji_repo
+from test_containment import build_arch, hub_log
 
 pytestmark = pytest.mark.podman
 HOST = "builder1"
@@ -55,16 +56,6 @@ def f99(hub, rpm_factory):
     hub.add_host(HOST, password=HOST, arches="x86_64")
     hub.add_tag(TAG, arches="x86_64", extra={"rpm.macro.dist": ".f99"})
     return make_koji_repo(hub, TAG, [rpm_factory.rpms(WITNESS)], GROUPS)
-
-
-def build_arch(hub, f99, rpm_factory, pkg: Package) -> int:
-    srpm_rel = upload_srpm(hub, rpm_factory, pkg)
-    return hub.make_task("buildArch", [srpm_rel, TAG, "noarch", True, {"repo_id": f99["id"]}])
-
-
-def hub_log(hub, task_id: int, name: str) -> str:
-    path = hub.topdir / "work" / "tasks" / str(task_id % 10000) / str(task_id) / name
-    return path.read_text(errors="replace") if path.exists() else ""
 
 
 def test_nothing_of_the_build_runs_or_waits_when_root_installs_what_it_generated(
