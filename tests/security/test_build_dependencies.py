@@ -4,7 +4,8 @@
 what it generated.  Each package here attacks that turn, for real through the
 daemon, the hub simulator, podman and the test image:
 
-* it leaves a process running (detached, in its own session) and plants files
+* it leaves processes running (detached, in their own session, one in a user
+  namespace of its own) and plants files
   and a link in the directories anyone may write, for root to meet; a package
   of the koji repo (``dep-witness``) records, from its ``%post`` run by root
   during the install, what of the build it finds;
@@ -32,6 +33,8 @@ LINGERER = Package("dep-lingers", build_script="cat /etc/dep-witness", generate_
 if [ ! -e /etc/dep-witness ]; then
     setsid sh -c 'while :; do date >> /builddir/heartbeat; sleep 0.2; done' \\
         </dev/null >/dev/null 2>&1 &
+    setsid unshare -r sh -c 'while :; do sleep 0.2; done' </dev/null >/dev/null 2>&1 &
+    sleep 0.5; pgrep -u 1000 -c -f 'while :' | sed 's/^/lingering processes: /' >&2
     mkdir -p /tmp/planted && ln -sf /etc/passwd /tmp/planted/passwd-link
     touch /var/tmp/planted /dev/shm/planted /run/lock/planted
 fi
@@ -71,6 +74,7 @@ def test_nothing_of_the_build_runs_or_waits_when_root_installs_what_it_generated
     assert "witness: HOME=/root\n" in build_log
     root_log = hub_log(hub, task_id, "root.log")
     assert "kill -KILL -1" in root_log and "dep-witness-0:1.0-1.noarch" in root_log
+    assert "lingering processes: 2\n" in build_log  # they were there before root's turn
 
 
 def test_generated_requirements_are_read_as_bounded_data_never_through_a_link(
