@@ -46,7 +46,8 @@ def generate_buildrequires(br: Buildroot, spec: str, target_arch: str, package: 
             target_arch, spec]
     what = f"error generating the BuildRequires (arch {target_arch})"
     for round_ in range(1, MAX_ROUNDS + 1):
-        status = _run_package_code(br, argv, what)
+        with br.logs.phase(f"rpmbuild -br (round {round_})"):
+            status = _run_package_code(br, argv, what)
         if status == 0:
             return
         if status != MORE_BUILDREQUIRES:

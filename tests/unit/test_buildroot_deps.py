@@ -8,6 +8,7 @@ of ``untrusted`` around them are what it promises.
 """
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -164,3 +165,12 @@ def test_untrusted_is_set_again_whatever_happens_inside():
     with pytest.raises(TaskFailed) as exc, builddeps.reclaimed(survivor):
         pytest.fail("root's turn must not begin while the build's processes live")
     assert "could not be stopped" in str(exc.value) and survivor.untrusted is True
+
+
+def test_the_readme_shows_the_message_verbatim():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    message = deps.unresolved_message(
+        "too-new-1.0-1.src.rpm", [("gen-a >= 3.0", ["gen-a = 2.1-1"], []),
+                                  ("make >= 99", [], ["make = 4.3"]), ("nosuch-thing", [], [])],
+        [], None)
+    assert f"\n  {message}\n" in readme
