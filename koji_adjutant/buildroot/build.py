@@ -7,6 +7,12 @@ which runs as the unprivileged build user with the tag's macros and
 ``rpm.env.*`` environment, under ``rpmbuild_timeout``.  Results are taken by
 ``results.collect``: never through a link, RPMs only, each named as its
 header says, copied out where the build cannot reach them.
+
+Build dependencies are installed as mock's builddep installs them
+(``builddeps``, ADR 0015): the SRPM's before anything of the package runs,
+then, only for an SRPM that requires ``rpmlib(DynamicBuildRequires)``, what
+``%generate_buildrequires`` generates, round by round (``generate_buildrequires``).
+The final ``rpmbuild -ba`` keeps rpmbuild's own dependency check, as mock's.
 """
 
 import os

@@ -65,6 +65,9 @@ def generated(br: Buildroot, srpms_dir: str, package: str) -> Dependencies:
 
 def install(br: Buildroot, wanted: Dependencies, what: str) -> tuple[str, ...]:
     """Install what ``wanted`` needs; the NEVRAs installed.  Fails naming what cannot be."""
+    if not (wanted.requires or wanted.conflicts):
+        br.logs.append("root.log", f"{what}: -; BuildConflicts: -; nothing to resolve\n")
+        return ()
     lines: list[str] = []
     br.logs.command("root.log", ["python3", "-I", "-c", "<resolve the build dependencies>",
                                  DNF_CONF, *wanted.requires], None)
