@@ -119,3 +119,20 @@ def test_the_same_through_a_local_build_with_a_repo(tmp_path, rpm_factory):
         assert proc.stderr.splitlines()[0] == f"koji-adjutant: error: {message}"
         assert root_log.read_text().splitlines()[0] == message
         assert not list(out.glob("*.rpm"))
+
+
+def test_generated_buildrequires_without_the_koji_volume(hub, f99, rpm_factory, start_daemon,
+                                                         tmp_path):
+    """The builder downloads what the generated BuildRequires need (ADR 0014), in root's
+    turn after rpmbuild -br."""
+    elsewhere = tmp_path / "not-the-koji-volume"
+    elsewhere.mkdir()
+    start_daemon(hub, HOST, topdir=str(elsewhere))
+    task_id = hub.make_task("buildArch", [upload_srpm(hub, rpm_factory, DYNAMIC), TAG,
+                                          "noarch", True, {"repo_id": f99["id"]}])
+    assert koji.TASK_STATES[hub.wait_task(task_id, timeout=300)["state"]] == "CLOSED", \
+        hub.task_result(task_id)
+    assert {"dep-gen-a": "2.1", "dep-gen-b": "1.0"}.items() <= \
+        from_koji(hub, hub.task_result(task_id)).items()
+    root_log = (task_dir(hub, task_id) / "root.log").read_text()
+    assert "prefetch: 2 package(s) downloaded by the builder" in root_log

@@ -11,7 +11,7 @@ daemon, the hub simulator, podman and the test image:
   during the install, what of the build it finds;
 * it makes the directory or the file the daemon reads the generated
   requirements from a symbolic link;
-* it generates more requirements than the daemon accepts.
+* it generates more requirements than the daemon accepts, or a new one every round.
 """
 
 import koji
@@ -52,13 +52,17 @@ ln -sf /builddir/elsewhere.rpm {BUILDREQS}/%{{name}}-%{{version}}-%{{release}}.b
 echo dep-witness
 """)
 FLOOD = Package("dep-flood", generate_buildrequires="seq 1 3000 | sed 's/^/flood-cap-/'")
+# one more requirement each round, each one the repo has: never done
+ROUNDS = [Package(f"dep-round-{n}") for n in range(1, 12)]
+ENDLESS = Package("dep-endless", generate_buildrequires=
+                  "echo dep-round-$(( $(ls /usr/share | grep -c '^dep-round-') + 1 ))")
 
 
 @pytest.fixture
 def f99(hub, rpm_factory):
     hub.add_host(HOST, password=HOST, arches="x86_64")
     hub.add_tag(TAG, arches="x86_64", extra={"rpm.macro.dist": ".f99"})
-    return make_koji_repo(hub, TAG, [rpm_factory.rpms(WITNESS)], GROUPS)
+    return make_koji_repo(hub, TAG, [rpm_factory.rpms(p) for p in [WITNESS] + ROUNDS], GROUPS)
 
 
 def test_nothing_of_the_build_runs_or_waits_when_root_installs_what_it_generated(
@@ -86,6 +90,8 @@ def test_generated_requirements_are_read_as_bounded_data_never_through_a_link(
                      f"as a symbolic link",
         FLOOD: "dep-flood-1.0-1.src.rpm has 3000 build dependencies; more than 2000 are "
                "refused",
+        ENDLESS: "%generate_buildrequires of dep-endless-1.0-1.src.rpm asked for more "
+                 "BuildRequires after 10 rounds of installing them; see build.log",
     }
     tasks = {pkg: build_arch(hub, f99, rpm_factory, pkg) for pkg in expected}
     for pkg, message in expected.items():
@@ -96,3 +102,4 @@ def test_generated_requirements_are_read_as_bounded_data_never_through_a_link(
         assert message in str(exc.value), (pkg.name, str(exc.value))
         root_log = hub_log(hub, task_id, "root.log")
         assert "dep-witness" not in root_log and "flood-cap" not in root_log, pkg.name
+        assert "dep-round-11" not in root_log, pkg.name
