@@ -36,6 +36,7 @@ KILL_ALL = "kill -KILL -1 2>/dev/null; true"
 # as root: wait (5 s at most) until no process of the build user is left, then remove
 # what it left outside its home in directories anyone may write
 RECLAIM = """
+command -v pgrep >/dev/null || { echo "the image has no pgrep (procps)"; exit 4; }
 i=0
 while pgrep -u "$1" >/dev/null; do
     i=$((i + 1)); [ "$i" -le 50 ] || { echo "processes of uid $1 survived SIGKILL"; exit 3; }
@@ -45,6 +46,9 @@ find / /tmp /var/tmp /dev/shm /run -xdev -user "$1" ! -path /builddir ! -path '/
     -delete
 true
 """
+RECLAIM_FAILURES = {3: "processes of the build survived SIGKILL",
+                    4: "the image has no pgrep (procps) to check that the build's "
+                       "processes are gone"}
 
 
 def from_srpm(br: Buildroot, srpm: str) -> Dependencies:
@@ -110,8 +114,8 @@ def reclaimed(br: Buildroot) -> Iterator[None]:
         result = br.run(["/bin/sh", "-c", RECLAIM, "reclaim", str(BUILD_UID)], log="root.log",
                         check=False)
         if result.exit_code != 0:
-            raise TaskFailed(f"the build's processes could not be stopped before installing "
-                             f"its generated BuildRequires (exit status {result.exit_code}); "
+            why = RECLAIM_FAILURES.get(result.exit_code, f"exit status {result.exit_code}")
+            raise TaskFailed(f"cannot install the generated BuildRequires: {why}; "
                              f"see root.log")
         yield
     finally:

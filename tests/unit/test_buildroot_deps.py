@@ -8,6 +8,7 @@ of ``untrusted`` around them are what it promises.
 """
 
 import json
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -137,6 +138,14 @@ def test_a_bad_answer_fails_the_task(lines, code, message):
     assert message in str(exc.value)
 
 
+def test_the_check_fails_closed_in_an_image_without_pgrep(tmp_path):
+    # no PATH to find pgrep in: the script stops before anything else (uid: nobody's)
+    proc = subprocess.run(["/bin/sh", "-c", builddeps.RECLAIM, "reclaim", "4294967294"],
+                          env={"PATH": str(tmp_path)}, capture_output=True, text=True)
+    assert proc.returncode == 4 and "no pgrep" in proc.stdout
+    assert builddeps.RECLAIM_FAILURES[4].startswith("the image has no pgrep")
+
+
 class RecordingBuildroot(SimpleNamespace):
     """Records each command with the user it runs as and ``untrusted`` at that moment."""
 
@@ -153,7 +162,7 @@ def test_root_gets_its_turn_only_after_the_build_users_processes_are_killed():
     with builddeps.reclaimed(br):
         assert br.untrusted is False
     assert br.untrusted is True
-    assert br.calls == [("kill", "mockbuild", True), ("i=0", None, False)]
+    assert br.calls == [("kill", "mockbuild", True), ("command", None, False)]
 
 
 def test_untrusted_is_set_again_whatever_happens_inside():
@@ -164,7 +173,9 @@ def test_untrusted_is_set_again_whatever_happens_inside():
     survivor = RecordingBuildroot(reclaim_status=3)
     with pytest.raises(TaskFailed) as exc, builddeps.reclaimed(survivor):
         pytest.fail("root's turn must not begin while the build's processes live")
-    assert "could not be stopped" in str(exc.value) and survivor.untrusted is True
+    assert str(exc.value) == ("cannot install the generated BuildRequires: processes of the "
+                              "build survived SIGKILL; see root.log")
+    assert survivor.untrusted is True
 
 
 def test_the_readme_shows_the_message_verbatim():
