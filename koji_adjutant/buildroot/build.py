@@ -8,37 +8,65 @@ which runs as the unprivileged build user with the tag's macros and
 under ``rpmbuild_timeout``.  Results are taken by
 ``results.collect``: never through a link, RPMs only, each named as its
 header says, copied out where the build cannot reach them.
+
+Build dependencies are installed as mock's builddep installs them
+(``builddeps``, ADR 0015): the SRPM's before anything of the package runs,
+then, only for an SRPM that requires ``rpmlib(DynamicBuildRequires)``, what
+``%generate_buildrequires`` generates, round by round (``generate_buildrequires``).
+The final ``rpmbuild -ba`` keeps rpmbuild's own dependency check, as mock's.
 """
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from koji_adjutant.buildroot import results
+from koji_adjutant.buildroot import builddeps, results
 from koji_adjutant.buildroot.buildroot import Buildroot
+from koji_adjutant.buildroot.deps import Dependencies
 from koji_adjutant.buildroot.environment import BUILD_USER, TOPDIR
 from koji_adjutant.buildroot.results import BuildResult
 from koji_adjutant.container.errors import ContainerTimeout
 from koji_adjutant.errors import TaskFailed
 
-
-def srpm_requires(br: Buildroot, srpm: str) -> list[str]:
-    """The SRPM's BuildRequires, without rpmlib() features."""
-    lines: list[str] = []
-    br.run(["rpm", "-qp", "--requires", srpm], log=lines.append, user=BUILD_USER)
-    return [line.strip() for line in lines
-            if line.strip() and not line.startswith("rpmlib(")]
+MAX_ROUNDS = 10          # of rpmbuild -br and install, as mock's default
+MORE_BUILDREQUIRES = 11  # rpmbuild -br's exit status: generated BuildRequires are missing
+BUILDREQS_DIR = TOPDIR + "/BUILDREQS"
 
 
-def install_buildrequires(br: Buildroot, srpm: str) -> None:
-    """Install from the koji repo what the SRPM needs and the buildroot lacks."""
-    requires = srpm_requires(br, srpm)
+def install_buildrequires(br: Buildroot, srpm: str) -> Dependencies:
+    """Install from the koji repo what the SRPM's BuildRequires need; its dependencies."""
+    wanted = builddeps.from_srpm(br, srpm)
     with br.logs.phase("install BuildRequires"):
-        missing = br.not_provided(requires)
-        br.logs.append("root.log", f"BuildRequires: {', '.join(requires) or '-'}; "
-                                   f"to install: {', '.join(missing) or '-'}\n")
-        if missing:
-            br.dnf_install(missing, what="the BuildRequires")
+        builddeps.install(br, wanted, "BuildRequires")
+    return wanted
+
+
+def generate_buildrequires(br: Buildroot, spec: str, target_arch: str, package: str) -> None:
+    """``%generate_buildrequires``: ``rpmbuild -br`` and install, until nothing is missing.
+
+    rpmbuild exits with 11 when the generated BuildRequires are not all
+    installed; the daemon then reads them from the ``buildreqs.nosrc.rpm`` it
+    wrote and installs them (``builddeps.reclaimed``), at most ``MAX_ROUNDS`` times.
+    """
+    # its own output directory: the buildreqs.nosrc.rpm is no result of the build
+    argv = ["rpmbuild", "-br", "--define", f"_srcrpmdir {BUILDREQS_DIR}", "--target",
+            target_arch, spec]
+    what = f"error generating the BuildRequires (arch {target_arch})"
+    for round_ in range(1, MAX_ROUNDS + 1):
+        with br.logs.phase(f"rpmbuild -br (round {round_})"):
+            status = _run_package_code(br, argv, what)
+        if status == 0:
+            return
+        if status != MORE_BUILDREQUIRES:
+            raise TaskFailed(f"{what}, exit status {status}; see build.log")
+        wanted = builddeps.generated(br, BUILDREQS_DIR, package)
+        with builddeps.reclaimed(br), \
+                br.logs.phase(f"install generated BuildRequires (round {round_})"):
+            if not builddeps.install(br, wanted, "generated BuildRequires"):
+                builddeps.fail(br, f"rpmbuild -br of {package} still reports missing "
+                                   f"BuildRequires that dnf finds installed; see build.log")
+    raise TaskFailed(f"%generate_buildrequires of {package} asked for more BuildRequires "
+                     f"after {MAX_ROUNDS} rounds of installing them; see build.log")
 
 
 def _unpack(br: Buildroot, srpm: str, topdir: str) -> str:
@@ -63,12 +91,9 @@ def _unpack(br: Buildroot, srpm: str, topdir: str) -> str:
     return specs[0]
 
 
-def _build_step(br: Buildroot, argv: list[str], what: str, failed: str) -> None:
-    """Run a build step as the build user under ``rpmbuild_timeout``, into build.log.
-
-    ``what`` names the step in a timeout message, ``failed`` (with ``{status}``)
-    is the message for a non-zero exit.
-    """
+def _run_package_code(br: Buildroot, argv: list[str], what: str) -> int:
+    """Run package code (``argv``) as the build user under ``rpmbuild_timeout``, into
+    build.log; its exit status.  ``what`` names the step in a timeout message."""
     timeout = br.options.rpmbuild_timeout
     br.untrusted = True  # the package's own code runs from here on
     try:
@@ -77,8 +102,15 @@ def _build_step(br: Buildroot, argv: list[str], what: str, failed: str) -> None:
     except ContainerTimeout as exc:
         raise TaskFailed(f"{what} exceeded rpmbuild_timeout ({timeout} s) and was "
                          f"stopped; see build.log") from exc
-    if result.exit_code != 0:
-        raise TaskFailed(failed.replace("{status}", str(result.exit_code)) + "; see build.log")
+    return result.exit_code
+
+
+def _build_step(br: Buildroot, argv: list[str], what: str, failed: str) -> None:
+    """Run a build step (``_run_package_code``); ``failed`` (with ``{status}``) is the
+    message for a non-zero exit."""
+    status = _run_package_code(br, argv, what)
+    if status != 0:
+        raise TaskFailed(failed.replace("{status}", str(status)) + "; see build.log")
 
 
 def _rpmbuild(br: Buildroot, argv: list[str], what: str) -> None:
@@ -97,10 +129,12 @@ def rebuild(br: Buildroot, srpm: str, target_arch: str) -> BuildResult:
     """Rebuild ``srpm`` (a path in the container) into an SRPM and binaries for the arch."""
     br.record.building()
     try:
-        install_buildrequires(br, srpm)
+        wanted = install_buildrequires(br, srpm)
         br.cut_network()
         with br.logs.phase(f"rpmbuild for {target_arch}"):
             spec = _unpack(br, srpm, TOPDIR)
+            if wanted.dynamic:  # skipped otherwise: rpmbuild -br would only cost time
+                generate_buildrequires(br, spec, target_arch, wanted.package)
             _rpmbuild(br, ["rpmbuild", "-ba", "--target", target_arch, spec],
                       f"error building package (arch {target_arch})")
     finally:

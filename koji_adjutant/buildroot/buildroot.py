@@ -7,7 +7,8 @@ to the hub at the end).  The steps, each timed in ``state.log``:
 1. ``init()``: hub record, container from the policy's image, repo and macros
    configuration, build user, the install group from the repo's comps (what
    the image already provides is skipped), package list to the hub (INIT);
-2. ``install_buildrequires(srpm)``: the SRPM's BuildRequires from the koji repo;
+2. ``build.install_buildrequires(srpm)``: the SRPM's BuildRequires from the
+   koji repo (``builddeps``), and generated ones after ``rpmbuild -br``;
 3. ``rebuild(srpm)`` / ``rebuild_srpm(srpm)``: rpmbuild as the unprivileged
    build user with no network, then the updated package list (BUILDING).
 """
@@ -277,8 +278,8 @@ class Buildroot:
         if self._network is None and self.params.repo.needs_network:
             raise TaskFailed("the buildroot's network is already gone; cannot install")
         local = self._prefetched(specs)
-        argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", *specs,
-                *local]
+        argv = ["dnf", "-c", DNF_CONF, "--setopt=tsflags=nodocs", "install", "-y", "--",
+                *specs, *local]
         self._rpms = None
         result = self.run(argv, log="root.log", check=False)
         if result.exit_code != 0:
@@ -293,7 +294,7 @@ class Buildroot:
             return []
         lines: list[str] = []
         with self.logs.phase("download the packages the container cannot read"):
-            self.logs.command("root.log", ["python3", "-c", "<resolve the install>", DNF_CONF,
+            self.logs.command("root.log", ["python3", "-I", "-c", "<resolve the install>", DNF_CONF,
                                            *specs], None)
             result = self.run(self._prefetch.resolver(DNF_CONF, specs), log=lines.append,
                               check=False)

@@ -49,7 +49,7 @@ HTTP_SCHEMES = ("http", "https")
 KOJI_REPO = "build"  # the koji repo's id in the buildroot's dnf.conf
 FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~^-]*\.rpm")
 
-# Run in the container as ``python3 -c RESOLVE_SCRIPT <dnf.conf> <spec>...``: what
+# Run in the container as ``python3 -I -c RESOLVE_SCRIPT <dnf.conf> <spec>...``: what
 # ``dnf install <spec>...`` would install, one JSON object per line after MARK.
 RESOLVE_SCRIPT = r"""
 import json, sys
@@ -239,7 +239,8 @@ class Prefetch:
 
     def resolver(self, conf: str, specs: Sequence[str]) -> list[str]:
         """The command that resolves ``dnf install specs`` in the container."""
-        return ["python3", "-c", RESOLVE_SCRIPT, conf, *specs]
+        # isolated (-I): it may run as root after package code ran (builddeps.reclaimed)
+        return ["python3", "-I", "-c", RESOLVE_SCRIPT, conf, *specs]
 
     def files(self, lines: Sequence[str], exit_code: int, log) -> list[str]:
         """Download what the resolver's output asks for; the files' container paths.

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import koji
 import rpm
@@ -77,6 +78,46 @@ def collect(home: Path, topdir: str, subdirs: Sequence[str]) -> BuildResult:
             if fd is not None:
                 _walk(fd, subdir, taker, 0)
     return taker.result()
+
+
+def open_file(home: Path, path: str, stack: contextlib.ExitStack) -> BinaryIO:
+    """The regular file at ``path`` (a container path under the build home), opened
+    without following a link anywhere on the way; closed with ``stack``."""
+    where = PurePosixPath(path)
+    top = _open_top(home, where.parent.relative_to(BUILD_HOME).parts, stack)
+    opened = None if top is None else _open(top, where.name, path, _NOT_REGULAR)
+    if opened is None:
+        raise TaskFailed(f"{path} is missing from the buildroot")
+    fd = _closing(opened, stack)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        raise TaskFailed(f"the build left {path} as {_kind(mode)}; {_NOT_REGULAR}")
+    return stack.enter_context(open(fd, "rb", closefd=False))
+
+
+def take_file(home: Path, directory: str, suffix: str, limit: int) -> Path:
+    """A copy of the one file in ``directory`` whose name ends with ``suffix``.
+
+    The copy is in a fresh directory beside the build home that only the
+    daemon can reach (the caller removes it); the file must be regular, not
+    reached through a link, and at most ``limit`` bytes.
+    """
+    with contextlib.ExitStack() as stack:
+        top = _open_top(home, PurePosixPath(directory).relative_to(BUILD_HOME).parts, stack)
+        names = [] if top is None else [n for n in os.listdir(top) if n.endswith(suffix)]
+        if len(names) != 1:
+            raise TaskFailed(f"expected one *{suffix} in {directory}, found {len(names)}")
+        source = open_file(home, f"{directory}/{names[0]}", stack)
+        dest = Path(tempfile.mkdtemp(prefix=f"{home.name}-take-", dir=home.parent))
+        copy = dest / "copy"
+        with open(copy, "xb") as target:
+            data = source.read(limit + 1)
+            target.write(data)
+        if len(data) > limit:
+            shutil.rmtree(dest)
+            raise TaskFailed(f"the build left {directory}/{names[0]} larger than {limit} "
+                             f"bytes; refused")
+    return copy
 
 
 def _open_top(home: Path, parts: Sequence[str], stack: contextlib.ExitStack) -> int | None:

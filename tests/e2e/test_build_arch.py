@@ -189,7 +189,8 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, rpm_factory, star
         "build fails": (Package("fails", build_fails=True),
                         "error building package (arch noarch), exit status 1; see build.log"),
         "unsatisfiable": (Package("needs-nothing-there", buildrequires=("no-such-package",)),
-                          "could not install the BuildRequires"),
+                          "cannot resolve the BuildRequires of "
+                          "needs-nothing-there-1.0-1.src.rpm: 'no-such-package'"),
         "network": (Package("phones-home", build_script=f"curl -sS --max-time 5 {hub.topurl}/"),
                     "error building package"),
         "timeout": (Package("sleeps", build_script="sleep 600"),

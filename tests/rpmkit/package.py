@@ -41,7 +41,9 @@ def _names(value: Names) -> Optional[tuple[str, ...]]:
 class Package:
     """A test package.  `files` maps extra absolute install paths to their text content;
     `build_script` is shell run in %build (after compiling); `extra_spec` is appended
-    verbatim to the preamble (e.g. ``"Obsoletes: old"``)."""
+    verbatim to the preamble (e.g. ``"Obsoletes: old"``); `generate_buildrequires`, when
+    set, is the shell of a ``%generate_buildrequires`` section (each line it prints is a
+    BuildRequires, e.g. ``"echo 'foo >= 2.0'"``)."""
 
     name: str
     version: str = '1.0'
@@ -50,6 +52,7 @@ class Package:
     epoch: Optional[int] = None
     summary: Optional[str] = None
     buildrequires: tuple[str, ...] = ()
+    buildconflicts: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     provides: tuple[str, ...] = ()
     files: tuple[tuple[str, str], ...] = ()
@@ -59,13 +62,14 @@ class Package:
     exclude_arch: Optional[tuple[str, ...]] = None
     build_arch: Optional[str] = None
     extra_spec: str = ''
+    generate_buildrequires: str = ''
 
     def __post_init__(self) -> None:
         if self.arch not in KINDS:
             raise ValueError('Package arch must be one of %s, not %r' % (KINDS, self.arch))
         if not self.name or any(c in self.name for c in ' /%'):
             raise ValueError('Package name %r is not a usable RPM name' % self.name)
-        for field in ('buildrequires', 'requires', 'provides'):
+        for field in ('buildrequires', 'buildconflicts', 'requires', 'provides'):
             object.__setattr__(self, field, _names(getattr(self, field)))
         for field in ('exclusive_arch', 'exclude_arch'):
             object.__setattr__(self, field, _names(getattr(self, field)))
@@ -92,7 +96,7 @@ class Package:
 
 def render_spec(pkg: Package) -> str:
     """The complete spec file text of `pkg`."""
-    return '\n'.join([_preamble(pkg), _description(pkg), _prep(), _build(pkg),
+    return '\n'.join([_preamble(pkg), _description(pkg), _prep(pkg), _build(pkg),
                       _install(pkg), _files(pkg), _changelog(pkg)])
 
 
@@ -113,6 +117,7 @@ def _preamble(pkg: Package) -> str:
     if pkg.arch == 'c':
         lines.append('BuildRequires:  gcc')
     lines += ['BuildRequires:  ' + r for r in pkg.buildrequires]
+    lines += ['BuildConflicts: ' + c for c in pkg.buildconflicts]
     lines += ['Requires:       ' + r for r in pkg.requires]
     lines += ['Provides:       ' + p for p in pkg.provides]
     if pkg.exclusive_arch is not None:
@@ -133,8 +138,11 @@ def _description(pkg: Package) -> str:
             'koji-adjutant tests.\n' % (pkg.name, what))
 
 
-def _prep() -> str:
-    return '%prep\n%setup -q -c -T\ncp -p %{SOURCE0} .\n'
+def _prep(pkg: Package) -> str:
+    prep = '%prep\n%setup -q -c -T\ncp -p %{SOURCE0} .\n'
+    if pkg.generate_buildrequires:
+        prep += '\n%generate_buildrequires\n' + pkg.generate_buildrequires.rstrip('\n') + '\n'
+    return prep
 
 
 def _build(pkg: Package) -> str:

@@ -5,6 +5,7 @@ host files and directories, FIFOs, misnamed RPMs, odd names) with real RPMs
 from the host's rpmbuild, and checks what ``collect`` takes or how it fails.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -163,3 +164,59 @@ def test_a_deep_tree_fails(home):
     ("caf\udce9.rpm", False)])
 def test_usable_names(name, usable):
     assert results.usable_name(name) is usable
+
+
+# -- one file: the buildreqs.nosrc.rpm of %generate_buildrequires, an SRPM's header ------
+
+REQS = TOPDIR + "/BUILDREQS"
+
+
+def take(home, limit=1 << 20):
+    return results.take_file(home, REQS, ".buildreqs.nosrc.rpm", limit)
+
+
+def take_failure(home, limit=1 << 20) -> str:
+    with pytest.raises(TaskFailed) as exc:
+        take(home, limit)
+    return str(exc.value)
+
+
+def test_the_one_file_is_copied_where_only_the_daemon_reaches(home):
+    (home / "build" / "BUILDREQS").mkdir()
+    (home / "build" / "BUILDREQS" / "x-1-1.buildreqs.nosrc.rpm").write_bytes(b"header")
+    (home / "build" / "BUILDREQS" / "other.rpm").write_bytes(b"ignored")
+    copy = take(home)
+    assert copy.read_bytes() == b"header" and copy.parent.parent == home.parent
+    assert oct(os.stat(copy.parent).st_mode & 0o777) == "0o700"
+
+
+def test_the_one_file_through_links_none_too_many_or_too_large_fails(home, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("the host's secret\n")
+    os.symlink(tmp_path, home / "build" / "BUILDREQS")
+    assert take_failure(home) == (f"the build left {REQS} as a symbolic link; result "
+                                  f"directories must be real directories")
+    os.unlink(home / "build" / "BUILDREQS")
+    (home / "build" / "BUILDREQS").mkdir()
+    assert take_failure(home) == f"expected one *.buildreqs.nosrc.rpm in {REQS}, found 0"
+    os.symlink(secret, home / "build" / "BUILDREQS" / "x-1-1.buildreqs.nosrc.rpm")
+    assert take_failure(home) == (f"the build left {REQS}/x-1-1.buildreqs.nosrc.rpm as a "
+                                  f"symbolic link; results must be regular files")
+    os.unlink(home / "build" / "BUILDREQS" / "x-1-1.buildreqs.nosrc.rpm")
+    (home / "build" / "BUILDREQS" / "x-1-1.buildreqs.nosrc.rpm").write_bytes(b"y" * 11)
+    assert take_failure(home, limit=10) == (f"the build left {REQS}/x-1-1.buildreqs.nosrc.rpm "
+                                            f"larger than 10 bytes; refused")
+    assert not list(home.parent.glob("*-take-*"))  # the refused copy is gone
+    (home / "build" / "BUILDREQS" / "y-1-1.buildreqs.nosrc.rpm").write_bytes(b"y")
+    assert take_failure(home) == f"expected one *.buildreqs.nosrc.rpm in {REQS}, found 2"
+
+
+def test_open_file_refuses_a_fifo_and_a_missing_file(home):
+    os.mkfifo(home / "build" / "SRPMS" / "x.src.rpm")
+    with contextlib.ExitStack() as stack, pytest.raises(TaskFailed) as exc:
+        results.open_file(home, TOPDIR + "/SRPMS/x.src.rpm", stack)
+    assert str(exc.value) == (f"the build left {TOPDIR}/SRPMS/x.src.rpm as a FIFO; results "
+                              f"must be regular files")
+    with contextlib.ExitStack() as stack, pytest.raises(TaskFailed) as exc:
+        results.open_file(home, TOPDIR + "/SRPMS/gone.src.rpm", stack)
+    assert str(exc.value) == f"{TOPDIR}/SRPMS/gone.src.rpm is missing from the buildroot"
