@@ -168,3 +168,26 @@ def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_da
     assert log.count(f"hub {hub.url} does not answer (Connection refused)") == 1
     assert log.count(f"hub {hub.url} answers again") == 1
     assert "error in main loop" not in log
+
+
+def test_task_processes_stop_when_the_main_process_is_killed(hub, builder, start_daemon,
+                                                             probe_dir):
+    """A waiting parent (koji's ``wait`` sleeps in ``signal.pause``) and its running
+    subtask both notice that kill -9 took the main process, and stop without a traceback."""
+    daemon = start_daemon(hub, builder)
+    parent = hub.make_task("adjutantProbe", ["parent", 600])
+    sleeper = wait_for(lambda: hub.children(parent), timeout=30, what="the subtask")[0]["id"]
+    wait_for((probe_dir / f"{sleeper}.started").exists, timeout=30, what="the subtask to run")
+    pids = [int((probe_dir / f"{t}.started").read_text()) for t in (parent, sleeper)]
+    assert all(pid_alive(pid) for pid in pids)
+    daemon.signal(signal.SIGKILL)  # the main process only: its task processes live on
+    daemon.proc.wait(10)
+    wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=10,
+             what="both task processes to stop")
+    log = daemon.log()
+    for task_id in (parent, sleeper):
+        assert log.count(f"task {task_id} stops: the daemon's main process "
+                         f"(pid {daemon.proc.pid}) is gone") == 1, log
+    assert "Traceback" not in log
+    # nothing was reported for them: the hub still has both open, to be freed as stale
+    assert task_state(hub, parent) == "OPEN" and task_state(hub, sleeper) == "OPEN"

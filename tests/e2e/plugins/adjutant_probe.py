@@ -4,7 +4,8 @@
 fail with a koji fault, crash with a plain exception, sleep, start a
 container labelled with its task id that only the daemon's sweep can remove, or
 (``gated_exec``) run a task container through the daemon's own container code and
-exec a command in it once the test creates the gate file ``<probe dir>/<id>.go``.
+exec a command in it once the test creates the gate file ``<probe dir>/<id>.go``, or
+(``parent``) make a subtask that sleeps and wait for it as a build parent does.
 """
 
 import os
@@ -55,6 +56,11 @@ class ProbeTask(BaseTaskHandler):
             return "container task ended"
         if mode == "gated_exec":
             return self._gated_exec(value)
+        if mode == "parent":
+            sleeper = self.session.host.subtask(method="adjutantProbe", arglist=["sleep", value],
+                                                label="sleeper", parent=self.id)
+            self.wait(sleeper)
+            return "waited"
         raise koji.ParameterError(f"unknown probe mode {mode!r}")
 
     def _gated_exec(self, timeout: float) -> str:
