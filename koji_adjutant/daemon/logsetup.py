@@ -4,7 +4,9 @@ A ``WatchedFileHandler`` on the log file (``/var/log/kojid.log`` unless the
 ``[adjutant] log_file`` key says otherwise) is attached to the ``koji`` logger
 when the file exists or can be created; the level comes from ``log_level``,
 then ``--debug`` / ``--verbose``, and ``--debug-task`` puts the task handlers'
-loggers (``TASK_LOGGERS``) at DEBUG; ``--fg`` adds a stderr handler.
+loggers (``TASK_LOGGERS``) at DEBUG; ``--fg`` adds a stderr handler.  A record
+logged with ``extra={ON_STDERR_ALREADY: True}`` (a fatal error the command prints
+itself) skips the stderr handler.
 """
 
 import logging
@@ -22,6 +24,13 @@ TASK_LOGGERS = (
     "koji.build.TagNotificationTask", "koji.build.buildroot", "koji.build.repos",
     "koji.build.containers", "koji.build.mail",
 )
+
+# The attribute of a record that the command already printed on stderr itself.
+ON_STDERR_ALREADY = "on_stderr_already"
+
+
+def _not_printed(record: logging.LogRecord) -> bool:
+    return not getattr(record, ON_STDERR_ALREADY, False)
 
 
 def _writable(path: str) -> bool:
@@ -62,6 +71,7 @@ def attach_stderr_handler() -> logging.Handler:
     """Foreground mode: also log to stderr, with pid and line numbers."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+    handler.addFilter(_not_printed)
     logging.getLogger("koji").addHandler(handler)
     return handler
 

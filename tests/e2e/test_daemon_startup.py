@@ -126,6 +126,7 @@ def test_bad_configuration_and_command_line_exit_codes(hub, tmp_path):
     code, out = run_kojid(conf)
     assert code == 78
     assert str(conf) in out and "maxjobs" in out
+    assert out.count("maxjobs") == 1, out  # printed once, not by logging's last resort too
     code, out = run_kojid(conf, "positional")
     assert code == 2
 
@@ -196,8 +197,12 @@ def test_unreachable_hub_is_one_clear_start_up_error(tmp_path):
                     "retry_interval = 1\n[adjutant]\nlog_file =\n")
     code, out = run_kojid(conf)
     assert code == 1
-    assert f"cannot log in to hub http://127.0.0.1:{port}/kojihub" in out
-    assert "Traceback" not in out
+    # said once (not as a log line and again on stderr), with the cause and no claim of
+    # retries: koji does not retry a login
+    assert out.count("cannot log in") == 1, out
+    assert (f"kojid: cannot log in to hub http://127.0.0.1:{port}/kojihub: Connection refused; "
+            "check that it runs and that server in kojid.conf is its URL") in out.splitlines()
+    assert "Max retries" not in out and "Traceback" not in out
 
 
 def test_missing_topdir_and_low_space_are_warnings_and_the_host_is_not_ready(

@@ -12,6 +12,7 @@ import pytest
 from koji.xmlrpcplus import Fault
 
 from daemon_harness import containers_of_task, pid_alive, task_state, wait_for
+from test_monitoring import get, metrics, monitor_url
 
 
 @pytest.fixture
@@ -147,9 +148,12 @@ def test_a_hub_restart_is_ridden_out_and_the_running_task_still_reports(hub, bui
     after = hub.make_task("adjutantProbe", ["echo", "back"])
     assert koji.TASK_STATES[hub.wait_task(after, timeout=30)["state"]] == "CLOSED"
     assert daemon.proc.poll() is None
-    # every call was retried until the hub answered: the loop never saw an error
+    # every call was retried until the hub answered: the loop never saw an error, and the
+    # outage was said once when the first try failed and once when the hub answered again
     log = daemon.log()
-    assert "does not answer" not in log and "error in main loop" not in log
+    assert "error in main loop" not in log
+    assert log.count(" does not answer (Connection refused)") == 1, log
+    assert log.count(" answers again, after ") == 1, log
 
 
 def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_daemon):
@@ -168,6 +172,40 @@ def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_da
     assert log.count(f"hub {hub.url} does not answer (Connection refused)") == 1
     assert log.count(f"hub {hub.url} answers again") == 1
     assert "error in main loop" not in log
+
+
+def test_a_hub_outage_is_seen_at_once_and_sigterm_during_it_exits_quickly(
+        hub, builder, start_daemon, probe_dir):
+    # kojid's default retries (120 tries, 60 s apart): a call gives up after two hours
+    daemon = start_daemon(hub, builder, max_retries=None, retry_interval=None, sleeptime=3)
+    url = monitor_url(daemon)
+    wait_for(lambda: get(url, "healthz")[0] == 200, timeout=30, what="healthz 200")
+    task_id = hub.make_task("adjutantProbe", ["sleep", 600])
+    wait_for((probe_dir / f"{task_id}.started").exists, timeout=30, what="the task to start")
+    pid = int((probe_dir / f"{task_id}.started").read_text())
+    hub_url = hub.url
+    hub.stop()
+    try:
+        # within one sleeptime (3 s), plus a second for this machine's load
+        wait_for(lambda: f"hub {hub_url} does not answer (Connection refused); trying again "
+                 "until it does" in daemon.log(), timeout=4, what="the outage warning")
+        code, doc = wait_for(lambda: (r := get(url, "healthz"))[0] == 503 and r, timeout=4,
+                             what="healthz 503")
+        assert doc["reason"] == "the hub did not answer: Connection refused"
+        assert metrics(url)[("koji_adjutant_hub_reachable", ())] == 0
+        assert daemon.proc.poll() is None  # still retrying, as kojid does
+        asked = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(15) == 0
+        assert time.monotonic() - asked < 10, daemon.log()
+        assert not pid_alive(pid)
+        log = daemon.log()
+        assert (f"hub {hub_url} does not answer; exiting without freeing task(s) {task_id}: "
+                "they stay open on the hub until this daemon starts again") in log
+        assert "Traceback" not in log and "shutdown was not clean" not in log
+    finally:
+        hub.start()
+    assert task_state(hub, task_id) == "OPEN"  # as the log said
 
 
 def test_task_processes_stop_when_the_main_process_is_killed(hub, builder, start_daemon,
