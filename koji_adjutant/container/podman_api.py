@@ -51,11 +51,11 @@ def _podman_message(response: requests.Response) -> str:
     return str(body)
 
 
-def _permission_denied(exc: BaseException) -> bool:
-    """Whether a refused connection was the socket's permissions (EACCES), however wrapped.
+def _socket_error(exc: BaseException) -> OSError | None:
+    """The socket's own error (``ENOENT``, ``ECONNREFUSED``, ``EACCES``...), however wrapped.
 
-    podman-py, urllib3 and requests each wrap the socket's ``PermissionError``: in
-    ``__cause__``, ``__context__`` or an argument.
+    podman-py, urllib3 and requests each wrap it: in ``__cause__``, ``__context__`` or an
+    argument.
     """
     seen: set[int] = set()
     todo: list[BaseException] = [exc]
@@ -64,11 +64,11 @@ def _permission_denied(exc: BaseException) -> bool:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, OSError) and current.errno in (errno.EACCES, errno.EPERM):
-            return True
+        if isinstance(current, OSError) and current.errno:
+            return current
         todo += [e for e in (current.__cause__, current.__context__, *current.args)
                  if isinstance(e, BaseException)]
-    return False
+    return None
 
 
 class PodmanApi:
@@ -93,7 +93,9 @@ class PodmanApi:
 
     def unavailable(self, call: str, exc: BaseException) -> RuntimeUnavailable:
         """The error for a socket that does not answer ``call``."""
-        if _permission_denied(exc) and self.base_url.startswith("unix://"):
+        cause = _socket_error(exc)
+        if cause is not None and cause.errno in (errno.EACCES, errno.EPERM) \
+                and self.base_url.startswith("unix://"):
             socket_path = self.base_url.removeprefix("unix://")
             return RuntimeDenied(
                 f"permission denied on the podman API socket {socket_path}: uid "
@@ -103,11 +105,12 @@ class PodmanApi:
                      "enable --now podman.socket and set [adjutant] podman_url (or "
                      "KOJI_ADJUTANT_PODMAN_URL) to unix:///run/user/"
                      f"{os.getuid()}/podman/podman.sock")
-        reason = exc.__cause__ or exc
+        reason = os.strerror(cause.errno) if cause is not None else (exc.__cause__ or exc)
         return RuntimeUnavailable(
             f"the podman API service at {self.base_url} did not answer {call} ({reason})",
             hint="start it (systemctl enable --now podman.socket, or run scripts/provision "
-                 "on a development machine) and check the socket path in the configuration")
+                 "on a development machine) and check the socket path ([adjutant] "
+                 "podman_url)")
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 body: Any = None, data: bytes | IO[bytes] | None = None,

@@ -28,7 +28,6 @@ from koji_adjutant.container import ContainerManager
 from koji_adjutant.container.errors import (
     ContainerError,
     ImageError,
-    RuntimeDenied,
     RuntimeUnavailable,
 )
 from koji_adjutant.errors import (
@@ -257,14 +256,9 @@ def _manager(options, run_id: str) -> ContainerManager:
     manager = leftovers.open_run_manager(options, run_id)
     try:
         manager.ping()
-    except RuntimeDenied as exc:  # it runs: installing or starting it is not the fix
+    except ContainerError as exc:  # its message says what to do (start it, or permissions)
         manager.close()
         raise Unavailable(str(exc)) from exc
-    except ContainerError as exc:
-        manager.close()
-        raise Unavailable(f"{exc} (is podman installed and its API service running? "
-                          f"scripts/provision sets it up; or set [adjutant] podman_url)"
-                          ) from exc
     return manager
 
 

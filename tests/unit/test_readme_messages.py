@@ -75,6 +75,9 @@ def test_the_podman_socket_message(monkeypatch):
         denied = requests.exceptions.ConnectionError(PermissionError(errno.EACCES,
                                                                      "Permission denied"))
         assert_quoted(str(api.unavailable("GET /_ping", denied)))
+        missing = requests.exceptions.ConnectionError(FileNotFoundError(
+            errno.ENOENT, "No such file or directory"))
+        assert_quoted(f"kojid: {api.unavailable('GET /_ping', missing)}")
     finally:
         api.close()
 
