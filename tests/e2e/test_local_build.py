@@ -181,6 +181,20 @@ def test_a_failing_spec_fails_with_its_log(tmp_path):
     assert not local_containers()
 
 
+def test_an_unreachable_git_host_is_named_with_gits_reason(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+    url = f"git+http://127.0.0.1:{port}/repos/hello.git#main"
+    proc = local("build", url, "-c", NO_CONFIG, "-q", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (f"koji-adjutant: error: cannot check out {url}: unable to access "
+            f"'http://127.0.0.1:{port}/repos/hello.git/': Failed to connect to 127.0.0.1 "
+            f"port {port}") in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not local_containers()
+
+
 def test_a_missing_image_is_one_line_and_exit_69(tmp_path):
     proc = local("build", str(REPO_ROOT / "examples" / "hello"), "-c", NO_CONFIG, "-q",
                  "--image", "localhost/koji-adjutant-no-such-image:1",
