@@ -81,7 +81,8 @@ def run(tm, options) -> int:
         except koji.RetryError:
             raise
         except Exception as exc:  # the loop must survive any one bad iteration, as kojid's does
-            if not hub_unreachable(exc):  # an outage was reported at its first failed try
+            # an outage was reported by the session at its first failed try: not again
+            if not (hub_unreachable(exc) and tm.session.outage.down):
                 logger.error("error in main loop:\n%s", traceback.format_exc())
             taken = False
             if tm.monitor is not None:
