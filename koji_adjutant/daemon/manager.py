@@ -18,6 +18,7 @@ of a task's process tree.  Some of its assumptions do not hold here:
   calls (cancelled, session taken over) is one log line (``daemon/taskproc.py``).
 """
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -97,12 +98,16 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
 
     def runTask(self, handler):
         handler.run = refusing_on_runtime_loss(handler.run)
+        run_and_report = functools.partial(super().runTask, handler)
         if self.main_pid is not None and os.getpid() != self.main_pid:  # a task process
+            # the handler's own calls, and koji's closeTask/failTask after it
             handler.run = taskproc.stopping_when_disowned(handler.run, handler.id)
+            run_and_report = taskproc.stopping_when_disowned(run_and_report, handler.id)
+            taskproc.quiet_disowned_tracebacks()
             taskproc.watch_main_process(self.main_pid, handler.id)
         # the task's containers are removed once its result is on the hub (ADR 0010)
         with removal_after_result():
-            super().runTask(handler)
+            run_and_report()
 
     def readyForTask(self):
         if not super().readyForTask():

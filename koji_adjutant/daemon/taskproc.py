@@ -65,6 +65,31 @@ def stopping_when_disowned(run: Callable[[], object], task_id: int) -> Callable[
     return run_or_stop
 
 
+class KojisDisownedTraceback(logging.Filter):
+    """Drops koji's ``TRACEBACK:`` record of a ``closeTask`` the hub refused as not ours.
+
+    koji's ``runTask`` catches the refusal of ``closeTask`` (the task was cancelled
+    just as it ended) and logs its traceback before trying ``failTask``, which the hub
+    refuses the same way; ``stopping_when_disowned`` logs that one in one line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if not text.startswith("TRACEBACK: "):
+            return True
+        last = text.rstrip().rsplit("\n", 1)[-1]
+        return not _DISOWNED_LAST_LINE.match(last)
+
+
+_DISOWNED_LAST_LINE = re.compile(r"koji\.(ActionNotAllowed: host \d+ does not own task \d+"
+                                 r"|Auth\w*Error: .*|AuthExpired: .*)$")
+
+
+def quiet_disowned_tracebacks() -> None:
+    """In a task process: no traceback for a result the hub refused as not ours."""
+    logger.addFilter(KojisDisownedTraceback())
+
+
 def watch_main_process(main_pid: int, task_id: int,
                        interval: float = WATCH_INTERVAL) -> threading.Thread:
     """In a task process: SIGTERM the task's main thread once ``main_pid`` is gone."""

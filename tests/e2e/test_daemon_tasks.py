@@ -104,6 +104,24 @@ def test_cancelled_task_process_and_container_are_killed(hub, builder, start_dae
     assert task_state(hub, task_id) == "CANCELED"
 
 
+def test_a_result_the_hub_refuses_after_a_cancel_is_one_log_line(hub, builder, start_daemon,
+                                                                  probe_dir):
+    daemon = start_daemon(hub, builder)
+    task_id = hub.make_task("adjutantProbe", ["late", 60])
+    wait_for((probe_dir / f"{task_id}.started").exists, timeout=30, what="the task to start")
+    pid = int((probe_dir / f"{task_id}.started").read_text())
+    hub.cancel_task(task_id)
+    wait_for(lambda: not pid_alive(pid), timeout=20, what="the task process to end")
+    log = daemon.log()
+    refused = [line for line in log.splitlines() if f"task {task_id} stops: " in line]
+    assert len(refused) == 1, log
+    assert refused[0].endswith(f"task {task_id} stops: the hub no longer takes its calls "
+                               f"(ActionNotAllowed: host 1 does not own task {task_id}); it "
+                               "was cancelled or is no longer this daemon's"), refused
+    assert "Traceback" not in log
+    assert task_state(hub, task_id) == "CANCELED"
+
+
 def test_sigterm_frees_held_tasks_and_reports_not_ready(hub, builder, start_daemon, probe_dir):
     daemon = start_daemon(hub, builder)
     task_id = hub.make_task("adjutantProbe", ["sleep", 600])

@@ -42,3 +42,21 @@ def test_other_errors_fail_the_task_as_before(exc):
 
 def test_a_result_passes_through():
     assert taskproc.stopping_when_disowned(lambda: "done", 66)() == "done"
+
+
+def koji_traceback(last_line: str) -> logging.LogRecord:
+    text = ("TRACEBACK: Traceback (most recent call last):\n  File \"koji/daemon.py\", line "
+            f"1435, in runTask\n    self.session.host.closeTask(handler.id, response)\n"
+            f"{last_line}\n")
+    return logging.LogRecord("koji.TaskManager", logging.WARNING, "daemon.py", 1454,
+                             "%s", (text,), None)
+
+
+@pytest.mark.parametrize("last_line, kept", [
+    ("koji.ActionNotAllowed: host 1 does not own task 66", False),
+    ("koji.AuthLockError: User locked by another session", False),
+    ("koji.ActionNotAllowed: policy violation (build_from_srpm)", True),
+    ("ValueError: a bug in a handler", True),
+])
+def test_kojis_traceback_of_a_refused_close_is_dropped_and_others_kept(last_line, kept):
+    assert taskproc.KojisDisownedTraceback().filter(koji_traceback(last_line)) is kept
