@@ -25,11 +25,12 @@ from collections.abc import Callable
 
 import koji
 
+from koji_adjutant.hub.refusals import disowned
+
 logger = logging.getLogger("koji.TaskManager")
 
 # How often a task process looks for its main process (seconds).
 WATCH_INTERVAL = 1.0
-_NOT_OURS = re.compile(r"host \d+ does not own task \d+")
 
 
 class TaskAbandoned(SystemExit):
@@ -41,13 +42,6 @@ class TaskAbandoned(SystemExit):
 
     def __init__(self) -> None:
         super().__init__(0)
-
-
-def disowned(exc: BaseException) -> bool:
-    """Whether ``exc`` is the hub refusing this task process (cancelled, or session gone)."""
-    if isinstance(exc, koji.AuthError):
-        return True  # expired or taken-over session (AuthLockError, AuthExpired, ...)
-    return isinstance(exc, koji.ActionNotAllowed) and bool(_NOT_OURS.search(str(exc)))
 
 
 def stopping_when_disowned(run: Callable[[], object], task_id: int) -> Callable[[], object]:

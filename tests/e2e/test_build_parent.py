@@ -299,8 +299,11 @@ def test_cancelling_the_parent_cancels_children_and_removes_containers(
     build = hub.session().getBuild("cancelled-1.0-1.f99")
     assert koji.BUILD_STATES[build["state"]] == "CANCELED"
     # the task processes' calls after the cancel are refused by the hub: expected, so no
-    # traceback, and no failTask for a task that is no longer theirs
-    assert "Traceback" not in daemon.log()
+    # traceback, no failTask for a task that is no longer theirs, and one line for each
+    log = daemon.log()
+    assert "Traceback" not in log
+    refusals = [line for line in log.splitlines() if "does not own task" in line]
+    assert all(" stops: the hub no longer takes its calls " in line for line in refusals), log
 
 
 def test_restarted_parent_reattaches_to_its_subtasks(hub, f99, rpm_factory, start_daemon):
