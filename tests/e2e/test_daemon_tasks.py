@@ -248,3 +248,12 @@ def test_task_processes_stop_when_the_main_process_is_killed(hub, builder, start
     assert "Traceback" not in log
     # nothing was reported for them: the hub still has both open, to be freed as stale
     assert task_state(hub, parent) == "OPEN" and task_state(hub, sleeper) == "OPEN"
+
+
+def test_debug_task_logs_our_handlers_at_debug(hub, builder, start_daemon):
+    daemon = start_daemon(hub, builder, args=["--debug-task"])
+    task_id = hub.make_task("tagNotification", [[], True, None, None, None, None])
+    assert hub.wait_task(task_id, timeout=30)["state"] == koji.TASK_STATES["CLOSED"]
+    log = daemon.log()
+    assert f"[DEBUG] {{{daemon.proc.pid}}}" not in log, "the main loop stays at INFO"
+    assert f"no recipients for the notification of task {task_id}" in log, log
