@@ -70,9 +70,9 @@ class Metrics:
         self.ready = Gauge(f"{PREFIX}_ready", "1 when the daemon last told the hub it is ready",
                            registry=r)
         self.up.set(1)
+        self.hub_reachable.set(1)
         self._render_lock = threading.Lock()
         self._snapshot: tuple[float, bytes] | None = None
-        self.hub_reachable.set(1)
 
     def task_ended(self, method: str, outcome: str, seconds: float) -> None:
         self.tasks_finished.labels(method, outcome).inc()
