@@ -112,6 +112,8 @@ class Buildroot:
     @property
     def name(self) -> str:
         env = self.params.env
+        if self.record.id is None:  # no hub record (a local build): no id to name it by
+            return f"{env.tag_name}-{env.install_group}-{env.br_arch}"
         return f"{env.tag_name}-{self.record.id}-{env.repo_id}"
 
     # -- set-up --------------------------------------------------------------

@@ -66,7 +66,9 @@ def build_option_parser(prog: str | None = "kojid") -> optparse.OptionParser:
 
 def _add_overrides(add) -> None:
     add("--maxjobs", type="int", metavar="N", help="maximum concurrent tasks")
-    add("--minspace", type="int", metavar="MB", help="free space required in mockdir, in MB")
+    add("--minspace", type="int", metavar="MB",
+        help="free space required in workdir (and in mockdir, if it exists) before taking "
+        "a task, in MB")
     add("--sleeptime", type="int", metavar="SECONDS", help="seconds between idle polls")
     add("--admin-emails", metavar="EMAILS", help="comma-separated addresses for error mail")
     add("--topdir", metavar="DIR", help="local mount of the koji volume")

@@ -62,6 +62,10 @@ class RuntimeUnavailable(ContainerError, RetryLater):
     """The podman API service cannot be reached (socket missing, service down)."""
 
 
+class RuntimeDenied(RuntimeUnavailable):
+    """The podman API socket is there, but this user may not open it (permission denied)."""
+
+
 class ImageError(ContainerError):
     """An image is missing locally and may not be pulled, or the pull failed."""
 

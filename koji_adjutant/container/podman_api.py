@@ -3,21 +3,24 @@
 ``PodmanApi`` is the only code that talks to podman-py (``PodmanClient.api``,
 the raw API client over the unix socket).  It returns decoded JSON or the raw
 response and raises ``RuntimeUnavailable`` when the socket does not answer, so
-that a podman service that is down gives one clear error, never a traceback.
+that a podman service that is down gives one clear error, never a traceback
+(``RuntimeDenied`` when the socket is there but this user may not open it).
 HTTP error statuses raise ``ApiFailure``, which callers map onto the error
 that names the operation (image, create, exec, ...).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from typing import IO, Any
 
 import requests
 from podman import PodmanClient
 from podman.errors import APIError
 
-from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
+from koji_adjutant.container.errors import ContainerError, RuntimeDenied, RuntimeUnavailable
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 DEFAULT_CALL_TIMEOUT = 60.0
@@ -48,6 +51,26 @@ def _podman_message(response: requests.Response) -> str:
     return str(body)
 
 
+def _socket_error(exc: BaseException) -> OSError | None:
+    """The socket's own error (``ENOENT``, ``ECONNREFUSED``, ``EACCES``...), however wrapped.
+
+    podman-py, urllib3 and requests each wrap it: in ``__cause__``, ``__context__`` or an
+    argument.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno:
+            return current
+        todo += [e for e in (current.__cause__, current.__context__, *current.args)
+                 if isinstance(e, BaseException)]
+    return None
+
+
 class PodmanApi:
     """A thin client of the libpod REST API at ``base_url``."""
 
@@ -70,11 +93,24 @@ class PodmanApi:
 
     def unavailable(self, call: str, exc: BaseException) -> RuntimeUnavailable:
         """The error for a socket that does not answer ``call``."""
-        reason = exc.__cause__ or exc
+        cause = _socket_error(exc)
+        if cause is not None and cause.errno in (errno.EACCES, errno.EPERM) \
+                and self.base_url.startswith("unix://"):
+            socket_path = self.base_url.removeprefix("unix://")
+            return RuntimeDenied(
+                f"permission denied on the podman API socket {socket_path}: uid "
+                f"{os.getuid()} may not open it",
+                hint="run this as root (or as a user the socket's permissions let in), or use "
+                     "your own podman service: systemctl --user "
+                     "enable --now podman.socket and set [adjutant] podman_url (or "
+                     "KOJI_ADJUTANT_PODMAN_URL) to unix:///run/user/"
+                     f"{os.getuid()}/podman/podman.sock")
+        reason = os.strerror(cause.errno) if cause is not None else (exc.__cause__ or exc)
         return RuntimeUnavailable(
             f"the podman API service at {self.base_url} did not answer {call} ({reason})",
             hint="start it (systemctl enable --now podman.socket, or run scripts/provision "
-                 "on a development machine) and check the socket path in the configuration")
+                 "on a development machine) and check the socket path ([adjutant] "
+                 "podman_url)")
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 body: Any = None, data: bytes | IO[bytes] | None = None,

@@ -14,6 +14,7 @@ from koji_adjutant import __version__
 from koji_adjutant.config import UsageError, load_config
 from koji_adjutant.container.factory import open_manager
 from koji_adjutant.daemon import containers, logsetup, loop, startup
+from koji_adjutant.hub import outage
 from koji_adjutant.hub.login import LoginFailed, connect, logout, this_host
 from koji_adjutant.daemon.manager import AdjutantTaskManager
 from koji_adjutant.daemon.options import DaemonOptions
@@ -26,7 +27,9 @@ logger = logging.getLogger("koji.build")
 
 
 def _fail(message: str, code: int) -> int:
-    logger.error(message)
+    """Say a fatal error once on stderr, and in the log file (and mail) if those are set up."""
+    if logger.hasHandlers():  # else logging's last resort would print it a second time
+        logger.error(message, extra={logsetup.ON_STDERR_ALREADY: True})
     print(f"kojid: {message}", file=sys.stderr)
     return code
 
@@ -85,6 +88,7 @@ def run(argv: list[str] | None = None) -> int:
     if options.daemon:
         koji.daemonize()
     if monitoring is not None:
+        outage.listen(session, monitoring.monitor)
         monitoring.start()
     tm.sweep(None)
     # after the start-up sweep, which would remove the check's container

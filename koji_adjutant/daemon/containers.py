@@ -8,7 +8,7 @@ their own connection after the fork (``container/factory.py`` opens them all).
 
 from koji_adjutant.config.options import DaemonOptions
 from koji_adjutant.container import LABEL_TASK_ID, ContainerManager, ContainerRef
-from koji_adjutant.container.errors import ContainerError, RuntimeUnavailable
+from koji_adjutant.container.errors import ContainerError
 from koji_adjutant.container.factory import open_manager
 from koji_adjutant.daemon.startup import StartupError
 from koji_adjutant.errors import EX_UNAVAILABLE
@@ -48,9 +48,6 @@ def connect(options: DaemonOptions, host_name: str, instance_id: str) -> Runtime
     manager = open_manager(options, host_name, instance_id)
     try:
         manager.ping()
-    except RuntimeUnavailable as exc:
-        raise StartupError(f"{exc} (start it with 'systemctl start podman.socket' or set "
-                           f"[adjutant] podman_url)", EX_UNAVAILABLE) from exc
-    except ContainerError as exc:
+    except ContainerError as exc:  # its message says what to do (start it, or permissions)
         raise StartupError(str(exc), EX_UNAVAILABLE) from exc
     return Runtime(manager)

@@ -3,7 +3,10 @@
 A ``WatchedFileHandler`` on the log file (``/var/log/kojid.log`` unless the
 ``[adjutant] log_file`` key says otherwise) is attached to the ``koji`` logger
 when the file exists or can be created; the level comes from ``log_level``,
-then ``--debug`` / ``--verbose``; ``--fg`` adds a stderr handler.
+then ``--debug`` / ``--verbose``, and ``--debug-task`` puts the task handlers'
+loggers (``TASK_LOGGERS``) at DEBUG; ``--fg`` adds a stderr handler.  A record
+logged with ``extra={ON_STDERR_ALREADY: True}`` (a fatal error the command prints
+itself) skips the stderr handler.
 """
 
 import logging
@@ -12,6 +15,22 @@ import os
 
 LOG_FORMAT = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
 STDERR_FORMAT = "%(asctime)s [%(levelname)s] {%(process)d} %(name)s:%(lineno)d %(message)s"
+# What ``--debug-task`` turns to DEBUG: koji's handler base class (kojid's only one) and the
+# loggers of our handlers and of the steps they run (buildroot, repositories, containers,
+# mail); the daemon's own loop and manager stay at the configured level.
+TASK_LOGGERS = (
+    "koji.build.BaseTaskHandler", "koji.build.BuildTask", "koji.build.ChainBuildTask",
+    "koji.build.TagBuildTask", "koji.build.BuildNotificationTask",
+    "koji.build.TagNotificationTask", "koji.build.buildroot", "koji.build.repos",
+    "koji.build.containers", "koji.build.mail",
+)
+
+# The attribute of a record that the command already printed on stderr itself.
+ON_STDERR_ALREADY = "on_stderr_already"
+
+
+def _not_printed(record: logging.LogRecord) -> bool:
+    return not getattr(record, ON_STDERR_ALREADY, False)
 
 
 def _writable(path: str) -> bool:
@@ -44,13 +63,15 @@ def configure_levels(log_level: str | None, debug: bool, verbose: bool,
         level = logging.INFO
     logger.setLevel(level)
     if debug_task:
-        logging.getLogger("koji.build.BaseTaskHandler").setLevel(logging.DEBUG)
+        for name in TASK_LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 def attach_stderr_handler() -> logging.Handler:
     """Foreground mode: also log to stderr, with pid and line numbers."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(STDERR_FORMAT))
+    handler.addFilter(_not_printed)
     logging.getLogger("koji").addHandler(handler)
     return handler
 

@@ -6,11 +6,15 @@ readiness and take at most one task.  SIGTERM ends the loop and runs an
 orderly shutdown (kill task processes, remove their containers, free their
 tasks, report not ready); SIGUSR1 asks for a graceful restart, which happens
 once no task is held, by re-executing the same command line.
+
+A hub that does not answer is reported by the session itself at the first failed
+try (``hub/outage.py``); the loop only keeps going.  A SIGTERM during an outage
+does not wait for koji's retries: each remaining hub call gets one short try, and
+the log names the tasks the hub is left holding.
 """
 
 import logging
 import os
-import re
 import signal
 import sys
 import time
@@ -18,10 +22,13 @@ import traceback
 
 import koji
 import koji.tasks
-import requests
 
 from koji_adjutant.errors import EX_FAILURE, EX_OK
 from koji_adjutant.hub.login import logout
+from koji_adjutant.hub.outage import hub_unreachable, one_try_each
+
+# During a hub outage a shutdown gives each hub call one try of at most this long.
+SHUTDOWN_CALL_TIMEOUT = 2.0
 
 logger = logging.getLogger("koji.build")
 
@@ -36,54 +43,6 @@ def _install_signal_handlers(tm) -> None:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGUSR1, on_usr1)
-
-
-def hub_unreachable(exc: BaseException) -> bool:
-    """Whether ``exc`` means the hub did not answer (down, restarting, behind a failing proxy)."""
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
-        return True
-    response = getattr(exc, "response", None)
-    return (isinstance(exc, requests.exceptions.HTTPError) and response is not None
-            and response.status_code >= 500)
-
-
-def short_reason(exc: BaseException) -> str:
-    """The useful end of a requests error: ``Connection refused``, ``503 Server Error``."""
-    text = str(exc)
-    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    if found:
-        return found.group(1).strip()
-    response = getattr(exc, "response", None)
-    if response is not None:
-        return f"{response.status_code} {response.reason}"
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-class HubOutage:
-    """Log a hub outage once when it starts and once when it ends, not every iteration.
-
-    koji's ClientSession has already retried each call ``max_retries`` times; the loop
-    then keeps trying every ``sleeptime``, and running tasks go on (their own results are
-    retried the same way, or freed and rerun if they could not be sent).
-    """
-
-    def __init__(self, server: str):
-        self.server = server
-        self.since: float | None = None
-
-    def failed(self, exc: BaseException) -> None:
-        if self.since is None:
-            self.since = time.monotonic()
-            logger.warning("hub %s does not answer (%s); trying again until it does",
-                           self.server, short_reason(exc))
-        else:
-            logger.debug("hub still does not answer: %s", short_reason(exc))
-
-    def answered(self) -> None:
-        if self.since is not None:
-            logger.warning("hub %s answers again, after %.0f s", self.server,
-                           time.monotonic() - self.since)
-            self.since = None
 
 
 def _iterate(tm, took_task: bool) -> bool:
@@ -101,11 +60,9 @@ def run(tm, options) -> int:
     _install_signal_handlers(tm)
     code = EX_OK
     taken = False
-    outage = HubOutage(options.server)
     while True:
         try:
             taken = _iterate(tm, taken)
-            outage.answered()
         except (SystemExit, koji.tasks.ServerExit, KeyboardInterrupt):
             logger.warning("exiting")
             break
@@ -124,9 +81,8 @@ def run(tm, options) -> int:
         except koji.RetryError:
             raise
         except Exception as exc:  # the loop must survive any one bad iteration, as kojid's does
-            if hub_unreachable(exc):
-                outage.failed(exc)
-            else:
+            # an outage was reported by the session at its first failed try: not again
+            if not (hub_unreachable(exc) and tm.session.outage.down):
                 logger.error("error in main loop:\n%s", traceback.format_exc())
             taken = False
             if tm.monitor is not None:
@@ -143,11 +99,28 @@ def run(tm, options) -> int:
 
 def _shutdown(tm) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    outage = tm.session.outage
+    held = sorted(set(tm.tasks) | set(tm.pids))
+    if outage.down:
+        one_try_each(tm.session, SHUTDOWN_CALL_TIMEOUT)
     try:
         tm.shutdown()
     except (koji.GenericError, OSError) as exc:
+        if outage.down:
+            logger.warning(left_with_the_hub(outage.server, held))
+            return  # logging out would only fail too
         logger.error("shutdown was not clean: %s", exc)
     _release_session(tm)
+
+
+def left_with_the_hub(server: str, held: list[int]) -> str:
+    """What an exit during a hub outage leaves behind, for the log."""
+    if not held:
+        return f"hub {server} does not answer; exiting without telling it (no task was held)"
+    ids = ", ".join(str(task_id) for task_id in held)
+    return (f"hub {server} does not answer; exiting without freeing task(s) {ids}: they stay "
+            f"open on the hub until this daemon starts again and frees them, or the hub "
+            f"frees them after its HostTimeout (15 minutes by default)")
 
 
 def _release_session(tm) -> None:

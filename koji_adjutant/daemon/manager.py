@@ -13,9 +13,12 @@ of a task's process tree.  Some of its assumptions do not hold here:
   ``mockdir`` when that exists (kojid's readiness check, contract 1.11);
 * the host is not ready while the container runtime does not answer, and a task
   that loses the runtime is refused (another builder, or this one later, runs it)
-  rather than failed: a dead podman is not the packager's problem.
+  rather than failed: a dead podman is not the packager's problem;
+* a forked task process stops when the main process dies, and a hub refusing its
+  calls (cancelled, session taken over) is one log line (``daemon/taskproc.py``).
 """
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -26,6 +29,7 @@ import koji.tasks
 
 from koji_adjutant.container.errors import RuntimeUnavailable
 from koji_adjutant.container.scope import removal_after_result
+from koji_adjutant.daemon import taskproc
 
 logger = logging.getLogger("koji.TaskManager")
 
@@ -50,6 +54,8 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
         self.orphan_sweeper = orphan_sweeper
         self.runtime_down = False
         self.host_name: str | None = None
+        # the pid that forks task processes (set at each fork: --daemon forks after __init__)
+        self.main_pid: int | None = None
         # koji_adjutant.monitor.Monitor when monitoring is on: told of taken and ended tasks
         self.monitor = None
 
@@ -86,11 +92,22 @@ class AdjutantTaskManager(koji.daemon.TaskManager):
             for task_id in sorted(running - set(self.pids)):
                 self.monitor.task_reaped(task_id, self.session)
 
+    def forkTask(self, handler):
+        self.main_pid = os.getpid()
+        return super().forkTask(handler)
+
     def runTask(self, handler):
         handler.run = refusing_on_runtime_loss(handler.run)
+        run_and_report = functools.partial(super().runTask, handler)
+        if self.main_pid is not None and os.getpid() != self.main_pid:  # a task process
+            # the handler's own calls, and koji's closeTask/failTask after it
+            handler.run = taskproc.stopping_when_disowned(handler.run, handler.id)
+            run_and_report = taskproc.stopping_when_disowned(run_and_report, handler.id)
+            taskproc.quiet_disowned_tracebacks()
+            taskproc.watch_main_process(self.main_pid, handler.id)
         # the task's containers are removed once its result is on the hub (ADR 0010)
         with removal_after_result():
-            super().runTask(handler)
+            run_and_report()
 
     def readyForTask(self):
         if not super().readyForTask():

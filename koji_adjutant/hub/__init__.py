@@ -9,10 +9,14 @@ module calls a ``koji.ClientSession`` (``tests/unit/test_layers.py`` checks).
   definition of a usable repo, the build config read once per tag and event);
 * ``records``: a buildroot's hub record and the incremental log upload;
 * ``task.HubTaskHandler``: the base of our task handlers, with ``self.hub``.
+* ``outage``: the daemon's ``WatchedSession``, which reports a hub that does not
+  answer at the first failed try (``HubOutage``);
+* ``refusals.disowned``: the hub refusing a task's calls because it is no longer
+  the task process's own (cancelled, session taken over).
 
 Retries stay where koji puts them: ``ClientSession`` retries each call
 (``max_retries``, ``retry_interval``), the main loop rides out an outage (ADR
-0012).  Faults reach the callers as koji's exception classes.
+0012), which the session reports at its first failed try.  Faults reach the callers as koji's exception classes.
 """
 
 from koji_adjutant.hub.facade import Hub, usable_repo_state

@@ -6,7 +6,9 @@
 
 Then the session is made exclusive (``--force-lock`` takes over another one),
 which is the only lock kojid has: a second daemon for the same host fails here.
-Every failure raises ``LoginFailed`` with one line saying what to fix.
+Every failure raises ``LoginFailed`` with one line saying what to fix.  The
+session is a ``WatchedSession`` whose ``HubOutage`` (``hub/outage.py``) hears of
+every failed try from the moment the login worked.
 """
 
 import logging
@@ -18,6 +20,7 @@ import requests
 from koji.xmlrpcplus import Fault
 
 from koji_adjutant.errors import AdjutantError
+from koji_adjutant.hub.outage import HubOutage, WatchedSession, short_reason
 
 logger = logging.getLogger("koji.build")
 DEFAULT_CERT = "/etc/kojid/client.crt"
@@ -67,9 +70,9 @@ def _authenticate(session: koji.ClientSession, options) -> str:
                       "not configured: set cert (or user and password) in kojid.conf")
 
 
-def client_session(url: str, opts: dict | None = None) -> koji.ClientSession:
+def client_session(url: str, opts: dict | None = None) -> WatchedSession:
     """The one place a hub session is made (the daemon's, and anonymous ones)."""
-    return koji.ClientSession(url, opts)
+    return WatchedSession(url, opts)
 
 
 def logout(session: koji.ClientSession) -> None:
@@ -85,7 +88,7 @@ def this_host(session: koji.ClientSession) -> dict:
         raise LoginFailed(f"the hub user is not a builder host: {exc}") from exc
 
 
-def connect(options, force_lock: bool = False) -> koji.ClientSession:
+def connect(options, force_lock: bool = False) -> WatchedSession:
     """Return a logged-in, exclusive hub session for this builder host."""
     session_opts = koji.grab_session_options(options)
     session = client_session(options.server, session_opts)
@@ -95,7 +98,12 @@ def connect(options, force_lock: bool = False) -> koji.ClientSession:
         raise
     except koji.AuthError as exc:
         raise LoginFailed(f"hub {options.server} refused the login: {exc}") from exc
-    except (koji.GenericError, Fault, requests.RequestException, OSError) as exc:
+    except requests.RequestException as exc:
+        # koji does not retry a login; urllib3's "Max retries exceeded" would say it did
+        raise LoginFailed(f"cannot log in to hub {options.server}: {short_reason(exc)}; "
+                          "check that it runs and that server in kojid.conf is its "
+                          "URL") from exc
+    except (koji.GenericError, Fault, OSError) as exc:
         raise LoginFailed(f"cannot log in to hub {options.server}: {exc}") from exc
     logger.info("logged in to %s with %s", options.server, how)
     try:
@@ -107,4 +115,5 @@ def connect(options, force_lock: bool = False) -> koji.ClientSession:
     answer = session.echo("OK")
     if answer != ["OK"]:
         raise LoginFailed(f"hub {options.server} answered echo('OK') with {answer!r}")
+    session.outage = HubOutage(options.server)
     return session

@@ -17,6 +17,8 @@ from pathlib import Path
 import koji
 import koji.daemon
 
+from koji_adjutant.hub.refusals import disowned
+
 logger = logging.getLogger("koji.build.buildroot")
 
 
@@ -51,8 +53,10 @@ class HubRecord:
                                                 task_id=self.task_id)
             self.expired = True
         except koji.GenericError as exc:
-            # the main loop's updateBuildroots expires it once the task is gone
-            logger.warning("could not expire buildroot %s: %s", self.id, exc)
+            # the main loop's updateBuildroots expires it once the task is gone; a task the
+            # hub no longer lets us report on says so once itself (daemon/taskproc.py)
+            log = logger.debug if disowned(exc) else logger.warning
+            log("could not expire buildroot %s: %s", self.id, exc)
 
 
 class HubLogUploader:

@@ -21,6 +21,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+import koji
+
 from koji_adjutant.config import DEFAULT_CONFIG
 from koji_adjutant.container import ContainerManager
 from koji_adjutant.container.errors import (
@@ -45,6 +47,7 @@ from koji_adjutant.local.repos import LocalRepos
 from koji_adjutant.local.runner import BuildPlan, LocalBuilder, host_arch
 from koji_adjutant.local.sources import BadSource, Source, classify
 from koji_adjutant.policy import ImageChoice
+from koji_adjutant.tasks.buildroot_task import canonical_arches
 
 WORK_ROOT = "/var/tmp"
 EX_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
@@ -130,10 +133,20 @@ def local_plan(args: argparse.Namespace, options) -> BuildPlan:
                      repos=lambda arch: repos, images=lambda method, arch: choice)
 
 
+def check_arch(arch: str | None) -> None:
+    """``--arch`` as a builder of this machine's arch would check a buildArch task's arch."""
+    if arch is None or arch == "noarch" or koji.canonArch(arch) in canonical_arches(
+            host_arch()):
+        return
+    raise BadSource(f"--arch {arch}: this machine builds for {host_arch()} (and noarch), as a "
+                    f"koji builder takes buildArch tasks only for its own arches")
+
+
 def run_build(args: argparse.Namespace, console: Console | None = None) -> int:
     """``local build SOURCE``; the exit code."""
     console = console or Console(args.quiet)
     try:
+        check_arch(args.arch)
         source = classify(args.source)
     except BadSource as exc:
         console.error(str(exc))
@@ -195,6 +208,7 @@ def _phases(args, console: Console, builder: LocalBuilder, plan: BuildPlan, sour
             workdir: Path) -> int:
     out = workdir / "out"
     files: list[Path] = []
+    srpm: Path | None = Path(source.location) if source.kind == "srpm" else None
     try:
         console.say(f"building {source.location} for {plan.arch}")
         srpm = builder.srpm_from_source(plan, source)
@@ -209,7 +223,7 @@ def _phases(args, console: Console, builder: LocalBuilder, plan: BuildPlan, sour
     except ContainerError as exc:
         console.error(f"the container runtime failed: {exc}")
         status = EX_FAILURE
-    resultdir = args.resultdir or Path("results") / _result_name(files, source)
+    resultdir = args.resultdir or Path("results") / _result_name(srpm, source)
     resultdir.mkdir(parents=True, exist_ok=True)
     kept = [Path(_copy(p, resultdir)) for p in files]
     builder.copy_logs(resultdir)
@@ -220,10 +234,15 @@ def _phases(args, console: Console, builder: LocalBuilder, plan: BuildPlan, sour
     return status
 
 
-def _result_name(files: list[Path], source: Source) -> str:
-    for path in files:
-        if path.name.endswith(".src.rpm"):
-            return path.name[:-len(".src.rpm")]
+def _result_name(srpm: Path | None, source: Source) -> str:
+    """N-V-R of the SRPM once there is one (also when the binary build failed)."""
+    if srpm is not None:
+        try:
+            header = koji.get_rpm_header(str(srpm))
+        except (koji.GenericError, OSError):
+            return source.label
+        nvr = koji.get_header_fields(header, ["name", "version", "release"])
+        return "{name}-{version}-{release}".format(**nvr)
     return source.label
 
 
@@ -237,11 +256,9 @@ def _manager(options, run_id: str) -> ContainerManager:
     manager = leftovers.open_run_manager(options, run_id)
     try:
         manager.ping()
-    except ContainerError as exc:
+    except ContainerError as exc:  # its message says what to do (start it, or permissions)
         manager.close()
-        raise Unavailable(f"{exc} (is podman installed and its API service running? "
-                          f"scripts/provision sets it up; or set [adjutant] podman_url)"
-                          ) from exc
+        raise Unavailable(str(exc)) from exc
     return manager
 
 

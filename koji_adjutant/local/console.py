@@ -42,8 +42,9 @@ class Console:
         print(f"{PROG}: error: {message}", file=self.err, flush=True)
 
     def summary(self, resultdir: Path, files: list[Path]) -> None:
-        """The result directory and every RPM in it (printed even with ``--quiet``)."""
+        """The result directory, every RPM in it and where the logs are (even with ``--quiet``)."""
         print(f"Results in {resultdir}:", file=self.out)
         for path in sorted(files, key=lambda p: (not p.name.endswith(".src.rpm"), p.name)):
             print(f"  {path.name}", file=self.out)
+        print(f"Logs in {resultdir / 'logs'}/", file=self.out)
         self.out.flush()

@@ -6,7 +6,8 @@ one-line message:
 * ``srpm``: a source RPM file (checked by its header, not only by its name);
 * ``scm``: a git URL (``git+https://host/repo.git#ref``, ``git://...``; a
   plain ``https://...#ref`` URL ending in ``.git`` is read as ``git+https``),
-  checked out by the daemon's SCM code (``koji_adjutant.scm``);
+  vetted here as the daemon's SCM code does (a revision after ``#`` is
+  required) and checked out by it (``koji_adjutant.scm``);
 * ``directory``: a directory holding a spec file (at the top or in
   ``SPECS/``), e.g. a git checkout; its files are copied into the buildroot
   as they are on disk (``.git`` left out), committed or not.
@@ -17,6 +18,7 @@ one-line message:
 from __future__ import annotations
 
 import shutil
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,8 @@ import koji.daemon
 import rpm
 
 from koji_adjutant.errors import AdjutantError, TaskFailed
-from koji_adjutant.scm import find_spec
+from koji_adjutant.scm import find_spec, open_scm
+from koji_adjutant.scm.url import redact
 
 KINDS = ("srpm", "scm", "directory")
 
@@ -54,9 +57,9 @@ class Source:
 def classify(text: str) -> Source:
     """The kind of ``text``; ``BadSource`` saying what was expected otherwise."""
     if koji.daemon.SCM.is_scm_url(text):
-        return Source("scm", text)
+        return _checked_scm(text)
     if text.startswith(("https://", "http://")) and ".git" in text:
-        return Source("scm", "git+" + text)
+        return _checked_scm("git+" + text)
     path = Path(text)
     if path.is_dir():
         _check_directory(path)
@@ -66,6 +69,20 @@ def classify(text: str) -> Source:
         return Source("srpm", str(path.resolve()))
     raise BadSource(f"{text}: not a git URL, a directory with a spec file or an SRPM "
                     f"(no such file or directory)")
+
+
+def _checked_scm(url: str) -> Source:
+    """A git URL as the daemon's SCM code reads it, refused here if it would be there."""
+    if not urllib.parse.urlsplit(url).fragment:
+        base = redact(url).rstrip("#")
+        raise BadSource(f"{base}: the URL names no commit to build: add #<commit> (a commit "
+                        f"hash, or a branch or tag), e.g. {base}#main")
+    try:
+        # a password is the checkout's business (allow_password_in_scm_url), not the URL's shape
+        open_scm(url, allow_password=True)
+    except TaskFailed as exc:
+        raise BadSource(str(exc)) from exc
+    return Source("scm", url)
 
 
 def _check_directory(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 All metrics are counted in the main process (task processes are forked and
 their memory dies with them): tasks when taken and when reaped, buildroot
-set-up time from the ``state.log`` a task wrote, hub errors seen by the loop,
+set-up time from the ``state.log`` a task wrote, hub errors (each failed try),
 and the container operations the main process performs (listing, sweeping).
 ``render`` serves a snapshot at most ``RENDER_TTL`` old to every request.
 """
@@ -54,8 +54,11 @@ class Metrics:
                                          buckets=SETUP_BUCKETS, registry=r)
         self.tasks_running = Gauge(f"{PREFIX}_tasks_running", "Task processes running now",
                                    registry=r)
-        self.hub_errors = Counter(f"{PREFIX}_hub_errors", "Failed hub calls of the main loop, "
-                                  "by kind (connection, fault)", ["kind"], registry=r)
+        self.hub_errors = Counter(f"{PREFIX}_hub_errors", "Failed hub calls of the main "
+                                  "process (each try of koji's retries), by kind (connection, "
+                                  "fault)", ["kind"], registry=r)
+        self.hub_reachable = Gauge(f"{PREFIX}_hub_reachable", "0 from the first failed try of "
+                                   "a hub call until the hub answers again", registry=r)
         self.container_ops = Counter(f"{PREFIX}_container_operations",
                                      "Container operations of the daemon and its task processes, "
                                      "by operation",
@@ -67,6 +70,7 @@ class Metrics:
         self.ready = Gauge(f"{PREFIX}_ready", "1 when the daemon last told the hub it is ready",
                            registry=r)
         self.up.set(1)
+        self.hub_reachable.set(1)
         self._render_lock = threading.Lock()
         self._snapshot: tuple[float, bytes] | None = None
 

@@ -1,7 +1,8 @@
 """The monitor of one daemon: its state, metrics and log tails, fed by the main process.
 
 ``Monitor`` is what the daemon talks to.  The main thread calls the hooks
-(``task_taken``, ``task_reaped``, ``checked_in``, ``loop_failed``); a sampler
+(``task_taken``, ``task_reaped``, ``checked_in``, ``loop_failed``, and the hub
+session's ``hub_unreachable`` / ``hub_answered`` at each failed try); a sampler
 thread copies what running task processes write into their work directories
 (log tails, the container and image named in ``mock_config.log``); the HTTP
 server (``monitor.server``) reads all of it through ``monitor.documents``.
@@ -26,6 +27,7 @@ from koji_adjutant.container import ContainerManager
 from koji_adjutant.monitor.metrics import Metrics
 from koji_adjutant.container.journal import counting, journal_path, read_new
 from koji_adjutant.hub import Hub
+from koji_adjutant.hub.outage import hub_unreachable
 from koji_adjutant.monitor.probes import PodmanProbe
 from koji_adjutant.monitor.state import CheckIn, MonitorState, TaskRecord
 from koji_adjutant.monitor.tasklogs import (
@@ -101,12 +103,28 @@ class Monitor:
                                       int(self.options.maxjobs)))
         self.metrics.ready.set(1 if tm.ready else 0)
 
+    def hub_unreachable(self, reason: str) -> None:
+        """A hub call's try failed (the session says so at once, between koji's retries)."""
+        self.metrics.hub_errors.labels("connection").inc()
+        self.metrics.hub_reachable.set(0)
+        self.metrics.ready.set(0)
+        self.state.hub_failed(reason)
+
+    def hub_answered(self) -> None:
+        """The hub answers again after an outage."""
+        self.metrics.hub_reachable.set(1)
+        self.state.hub_answered()
+
     def loop_failed(self, exc: BaseException) -> None:
         """An iteration of the loop raised ``exc``.
 
         A connection error means the hub is unreachable (unhealthy until the next
         check-in works); a fault means the hub answered, so it is only counted.
+        An outage the session already reported (``hub_unreachable``) is not counted twice.
         """
+        if hub_unreachable(exc):
+            self.state.loop_alive()
+            return
         if isinstance(exc, (requests.RequestException, OSError)):
             self.metrics.hub_errors.labels("connection").inc()
             self.metrics.ready.set(0)

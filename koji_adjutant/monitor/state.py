@@ -93,6 +93,11 @@ class MonitorState:
             self._hub_error = HubError(time.time(), message)
             self._loop_alive = time.monotonic()
 
+    def hub_answered(self) -> None:
+        with self._lock:
+            self._hub_error = None
+            self._loop_alive = time.monotonic()
+
     def loop_alive(self) -> None:
         with self._lock:
             self._loop_alive = time.monotonic()

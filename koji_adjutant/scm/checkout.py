@@ -5,7 +5,7 @@ svn) on the builder host as the daemon user, streaming ``checkout.log`` to
 the task's upload directory.  The caller owns ``scmdir`` (inside the task's
 buildroot directory, so the container sees the checkout) and removes it with
 the task.  Around the library we add: no interactive credential prompts,
-errors that name the URL without its password, a check that the source
+errors that name the URL without its password and give git's own reason, a check that the source
 directory really lies inside ``scmdir`` (symlinks included) before anything
 else is written, our own clone and link of git's ``common`` repository after
 that check, and a chown to the build user that never follows a symlink out of
@@ -76,11 +76,29 @@ def _library_checkout(scm: koji.daemon.SCM, scmdir: Path, session, uploadpath: s
     try:
         return Path(scm.checkout(str(scmdir), session, uploadpath, str(logfile)))
     except koji.BuildError as exc:
-        raise TaskFailed(f"cannot check out {redact(scm.url)}: {redact(str(exc))}") from exc
+        reason = git_reason(logfile)
+        said = f"{redact(reason)} ({redact(str(exc))})" if reason else redact(str(exc))
+        raise TaskFailed(f"cannot check out {redact(scm.url)}: {said}") from exc
     except OSError as exc:
         raise TaskFailed(f"cannot check out {redact(scm.url)}: {exc}") from exc
     finally:
         scm.use_common = use_common
+
+
+def git_reason(logfile: Path) -> str | None:
+    """git's own last word in ``logfile`` (its last ``fatal:`` or ``error:`` line), if any.
+
+    koji's message only names the command and the log; the packager needs the why:
+    an unknown revision, a host that does not answer, a repository that is not there.
+    """
+    try:
+        lines = logfile.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith(("fatal: ", "error: ")):
+            return line.split(": ", 1)[1].strip()[:300]
+    return None
 
 
 def _confine(scm: koji.daemon.SCM, sourcedir: Path, scmdir: Path) -> None:

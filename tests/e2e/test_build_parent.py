@@ -7,6 +7,7 @@ checks judge the import, and the tagBuild subtask tags the build.
 """
 
 import shutil
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -273,7 +274,7 @@ def test_build_arch_can_fail_lets_siblings_finish(hub, f99_multi, rpm_factory, s
 
 def test_cancelling_the_parent_cancels_children_and_removes_containers(
         hub, f99, rpm_factory, start_daemon):
-    start_daemon(hub, HOST)
+    daemon = start_daemon(hub, HOST)
     src = upload_srpm(hub, rpm_factory, slow_on_x86_64("cancelled", 600,
                                                        exclusive_arch="x86_64"))
     task_id = hub.build(src, TARGET)
@@ -297,6 +298,12 @@ def test_cancelling_the_parent_cancels_children_and_removes_containers(
              what="the cancelled buildArch's container to be removed")
     build = hub.session().getBuild("cancelled-1.0-1.f99")
     assert koji.BUILD_STATES[build["state"]] == "CANCELED"
+    # the task processes' calls after the cancel are refused by the hub: expected, so no
+    # traceback, no failTask for a task that is no longer theirs, and one line for each
+    log = daemon.log()
+    assert "Traceback" not in log
+    refusals = [line for line in log.splitlines() if "does not own task" in line]
+    assert all(" stops: the hub no longer takes its calls " in line for line in refusals), log
 
 
 def test_restarted_parent_reattaches_to_its_subtasks(hub, f99, rpm_factory, start_daemon):
@@ -320,20 +327,48 @@ def test_restarted_parent_reattaches_to_its_subtasks(hub, f99, rpm_factory, star
     assert koji.BUILD_STATES[build["state"]] == "COMPLETE" and build["task_id"] == task_id
 
 
+def building_noarch(hub, task_id: int) -> dict | None:
+    """The noarch buildArch child of ``task_id`` once it is open and has its container."""
+    child = children_by_label(hub, task_id).get("noarch")
+    if child and task_state(hub, child["id"]) == "OPEN" and \
+            containers_of_task(child["id"], HOST, hub):
+        return child
+    return None
+
+
+def test_a_build_whose_main_daemon_process_is_killed_stops_and_leaves_no_container(
+        hub, f99, rpm_factory, start_daemon):
+    """kill -9 of the main process only: the waiting parent (koji sleeps it in
+    signal.pause, waiting for a SIGUSR2 that will never come) and the building buildArch
+    both stop, and the buildArch's container goes with it."""
+    daemon = start_daemon(hub, HOST)
+    src = upload_srpm(hub, rpm_factory, Package("orphaned", build_script="sleep 600"))
+    task_id = hub.build(src, TARGET)
+    child = wait_for(lambda: building_noarch(hub, task_id), timeout=BUILD_TIMEOUT,
+                     what="the buildArch container")
+    processes = subprocess.run(["pgrep", "-s", str(daemon.proc.pid)], capture_output=True,
+                               text=True).stdout.split()
+    daemon.signal(signal.SIGKILL)
+    daemon.proc.wait(10)
+    wait_for(lambda: not subprocess.run(["pgrep", "-s", str(daemon.proc.pid)],
+                                        capture_output=True).stdout, timeout=30,
+             what=f"the task processes {processes} to stop")
+    wait_for(lambda: not containers_of_task(child["id"], HOST, hub), timeout=30,
+             what="the buildArch's container to be removed by its own process")
+    log = daemon.log()
+    for stopped in (task_id, child["id"]):
+        assert f"task {stopped} stops: the daemon's main process" in log, log
+    assert "Traceback" not in log
+    assert task_state(hub, task_id) == "OPEN" and task_state(hub, child["id"]) == "OPEN"
+
+
 def test_daemon_killed_mid_build_restarts_and_the_build_completes(hub, f99, rpm_factory,
                                                                   start_daemon):
     daemon = start_daemon(hub, HOST)
     src = upload_srpm(hub, rpm_factory, Package("killed", build_script="sleep 20"))
     task_id = hub.build(src, TARGET)
-
-    def building():
-        child = children_by_label(hub, task_id).get("noarch")
-        if child and task_state(hub, child["id"]) == "OPEN" and \
-                containers_of_task(child["id"], HOST, hub):
-            return child
-        return None
-
-    child = wait_for(building, timeout=BUILD_TIMEOUT, what="the buildArch container")
+    child = wait_for(lambda: building_noarch(hub, task_id), timeout=BUILD_TIMEOUT,
+                     what="the buildArch container")
     old_containers = containers_of_task(child["id"], HOST, hub)
     # systemd's KillMode=control-group: the daemon and its task processes die at once
     subprocess.run(["pkill", "-KILL", "-s", str(daemon.proc.pid)], check=False)

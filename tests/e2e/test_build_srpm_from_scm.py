@@ -6,6 +6,7 @@ build user and builds the SRPM there with the tag's macros.
 """
 
 import json
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -183,6 +184,13 @@ def test_rpm_layout_and_no_source_cmd(hub, f99, git_server, start_daemon):
     assert "network before the build: none" in (logs / "mock_config.log").read_text()
 
 
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then closed again)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start_daemon):
     daemon = start_daemon(hub, HOST, allowed_scms=ALLOWED, maxjobs=3)
     port = git_server.port
@@ -212,7 +220,11 @@ def test_failures_are_clear_and_leave_nothing_behind(hub, f99, git_server, start
     }
     late = {
         "unknown ref": (git_server.url("good", "no-such-ref"),
-                        f"cannot check out {git_server.url('good', 'no-such-ref')}"),
+                        f"cannot check out {git_server.url('good', 'no-such-ref')}: "
+                        "ambiguous argument 'no-such-ref': unknown revision"),
+        # git's own reason, not only "see checkout.log"
+        "no git host": (f"git+http://127.0.0.1:{closed_port()}/repos/good.git#{sha}",
+                        "/repos/good.git/': Failed to connect to 127.0.0.1 port"),
         "no spec": (git_server.url("nospec"), "no spec file found"),
         "vendor": (git_server.url("vendor"), "vendor.spec: Vendor is not allowed to be set in "
                    "spec file (the build system sets Packager, Distribution, Vendor)"),

@@ -1,16 +1,20 @@
 """Start-up of the daemon: login methods, the exclusive lock, and clear start-up errors."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import koji
 
 from daemon_harness import (containers_of_task, host_ready, pid_alive, task_state, wait_for,
                             write_conf)
 from kdc import REALM
+from unprivileged import NOBODY_UID, run_as_nobody
 
 
 def run_kojid(conf, *args, timeout=60):
@@ -112,6 +116,30 @@ def test_dead_podman_socket_is_one_clear_error(hub, start_daemon, tmp_path):
     assert "Traceback" not in daemon.log()
 
 
+def test_a_user_the_podman_socket_refuses_is_told_so(hub):
+    """kojid run by a user who may not open the (running) shared podman service's socket."""
+    hub.add_host("builder1", password="builder1")
+    home = Path(tempfile.mkdtemp(prefix="kojid-nobody-", dir="/tmp"))
+    try:
+        home.chmod(0o755)
+        work = home / "work"
+        work.mkdir()
+        os.chown(work, NOBODY_UID, NOBODY_UID)
+        conf = write_conf(home / "kojid.conf", hub, "builder1", {"workdir": work},
+                          {"podman_url": "unix:///run/podman/podman.sock"})
+        proc = run_as_nobody("koji_adjutant.daemon.cli", "--fg", "-c", str(conf))
+    finally:
+        shutil.rmtree(home)
+    assert proc.returncode == 69, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "podman" in line]
+    assert errors == [
+        "kojid: permission denied on the podman API socket /run/podman/podman.sock: uid "
+        "65534 may not open it: run this as root (or as a user the socket's permissions let "
+        "in), or use your own podman service: systemctl --user enable --now podman.socket "
+        "and set [adjutant] podman_url (or KOJI_ADJUTANT_PODMAN_URL) to "
+        "unix:///run/user/65534/podman/podman.sock"], proc.stderr
+
+
 def test_user_that_is_not_a_host_cannot_start(hub, start_daemon):
     hub.add_user("alice", password="alice")
     daemon = start_daemon(hub, "alice", wait_ready=False)
@@ -126,6 +154,7 @@ def test_bad_configuration_and_command_line_exit_codes(hub, tmp_path):
     code, out = run_kojid(conf)
     assert code == 78
     assert str(conf) in out and "maxjobs" in out
+    assert out.count("maxjobs") == 1, out  # printed once, not by logging's last resort too
     code, out = run_kojid(conf, "positional")
     assert code == 2
 
@@ -196,8 +225,12 @@ def test_unreachable_hub_is_one_clear_start_up_error(tmp_path):
                     "retry_interval = 1\n[adjutant]\nlog_file =\n")
     code, out = run_kojid(conf)
     assert code == 1
-    assert f"cannot log in to hub http://127.0.0.1:{port}/kojihub" in out
-    assert "Traceback" not in out
+    # said once (not as a log line and again on stderr), with the cause and no claim of
+    # retries: koji does not retry a login
+    assert out.count("cannot log in") == 1, out
+    assert (f"kojid: cannot log in to hub http://127.0.0.1:{port}/kojihub: Connection refused; "
+            "check that it runs and that server in kojid.conf is its URL") in out.splitlines()
+    assert "Max retries" not in out and "Traceback" not in out
 
 
 def test_missing_topdir_and_low_space_are_warnings_and_the_host_is_not_ready(

@@ -12,6 +12,7 @@ import pytest
 from koji.xmlrpcplus import Fault
 
 from daemon_harness import containers_of_task, pid_alive, task_state, wait_for
+from test_monitoring import get, metrics, monitor_url
 
 
 @pytest.fixture
@@ -103,6 +104,24 @@ def test_cancelled_task_process_and_container_are_killed(hub, builder, start_dae
     assert task_state(hub, task_id) == "CANCELED"
 
 
+def test_a_result_the_hub_refuses_after_a_cancel_is_one_log_line(hub, builder, start_daemon,
+                                                                  probe_dir):
+    daemon = start_daemon(hub, builder)
+    task_id = hub.make_task("adjutantProbe", ["late", 60])
+    wait_for((probe_dir / f"{task_id}.started").exists, timeout=30, what="the task to start")
+    pid = int((probe_dir / f"{task_id}.started").read_text())
+    hub.cancel_task(task_id)
+    wait_for(lambda: not pid_alive(pid), timeout=20, what="the task process to end")
+    log = daemon.log()
+    refused = [line for line in log.splitlines() if f"task {task_id} stops: " in line]
+    assert len(refused) == 1, log
+    assert refused[0].endswith(f"task {task_id} stops: the hub no longer takes its calls "
+                               f"(ActionNotAllowed: host 1 does not own task {task_id}); it "
+                               "was cancelled or is no longer this daemon's"), refused
+    assert "Traceback" not in log
+    assert task_state(hub, task_id) == "CANCELED"
+
+
 def test_sigterm_frees_held_tasks_and_reports_not_ready(hub, builder, start_daemon, probe_dir):
     daemon = start_daemon(hub, builder)
     task_id = hub.make_task("adjutantProbe", ["sleep", 600])
@@ -147,9 +166,12 @@ def test_a_hub_restart_is_ridden_out_and_the_running_task_still_reports(hub, bui
     after = hub.make_task("adjutantProbe", ["echo", "back"])
     assert koji.TASK_STATES[hub.wait_task(after, timeout=30)["state"]] == "CLOSED"
     assert daemon.proc.poll() is None
-    # every call was retried until the hub answered: the loop never saw an error
+    # every call was retried until the hub answered: the loop never saw an error, and the
+    # outage was said once when the first try failed and once when the hub answered again
     log = daemon.log()
-    assert "does not answer" not in log and "error in main loop" not in log
+    assert "error in main loop" not in log
+    assert log.count(" does not answer (Connection refused)") == 1, log
+    assert log.count(" answers again, after ") == 1, log
 
 
 def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_daemon):
@@ -168,3 +190,72 @@ def test_a_hub_away_longer_than_the_retries_loses_no_task(hub, builder, start_da
     assert log.count(f"hub {hub.url} does not answer (Connection refused)") == 1
     assert log.count(f"hub {hub.url} answers again") == 1
     assert "error in main loop" not in log
+
+
+def test_a_hub_outage_is_seen_at_once_and_sigterm_during_it_exits_quickly(
+        hub, builder, start_daemon, probe_dir):
+    # kojid's default retries (120 tries, 60 s apart): a call gives up after two hours
+    daemon = start_daemon(hub, builder, max_retries=None, retry_interval=None, sleeptime=3)
+    url = monitor_url(daemon)
+    wait_for(lambda: get(url, "healthz")[0] == 200, timeout=30, what="healthz 200")
+    task_id = hub.make_task("adjutantProbe", ["sleep", 600])
+    wait_for((probe_dir / f"{task_id}.started").exists, timeout=30, what="the task to start")
+    pid = int((probe_dir / f"{task_id}.started").read_text())
+    hub_url = hub.url
+    hub.stop()
+    try:
+        # within one sleeptime (3 s), plus two seconds for a loaded machine; koji's retries
+        # alone would take two hours
+        wait_for(lambda: f"hub {hub_url} does not answer (Connection refused); trying again "
+                 "until it does" in daemon.log(), timeout=5, what="the outage warning")
+        code, doc = wait_for(lambda: (r := get(url, "healthz"))[0] == 503 and r, timeout=5,
+                             what="healthz 503")
+        assert doc["reason"] == "the hub did not answer: Connection refused"
+        # /metrics serves a snapshot up to a second old
+        wait_for(lambda: metrics(url)[("koji_adjutant_hub_reachable", ())] == 0, timeout=3,
+                 what="koji_adjutant_hub_reachable 0")
+        assert daemon.proc.poll() is None  # still retrying, as kojid does
+        asked = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(15) == 0
+        assert time.monotonic() - asked < 10, daemon.log()
+        assert not pid_alive(pid)
+        log = daemon.log()
+        assert (f"hub {hub_url} does not answer; exiting without freeing task(s) {task_id}: "
+                "they stay open on the hub until this daemon starts again") in log
+        assert "Traceback" not in log and "shutdown was not clean" not in log
+    finally:
+        hub.start()
+    assert task_state(hub, task_id) == "OPEN"  # as the log said
+
+
+def test_task_processes_stop_when_the_main_process_is_killed(hub, builder, start_daemon,
+                                                             probe_dir):
+    """A waiting parent (koji's ``wait`` sleeps in ``signal.pause``) and its running
+    subtask both notice that kill -9 took the main process, and stop without a traceback."""
+    daemon = start_daemon(hub, builder)
+    parent = hub.make_task("adjutantProbe", ["parent", 600])
+    sleeper = wait_for(lambda: hub.children(parent), timeout=30, what="the subtask")[0]["id"]
+    wait_for((probe_dir / f"{sleeper}.started").exists, timeout=30, what="the subtask to run")
+    pids = [int((probe_dir / f"{t}.started").read_text()) for t in (parent, sleeper)]
+    assert all(pid_alive(pid) for pid in pids)
+    daemon.signal(signal.SIGKILL)  # the main process only: its task processes live on
+    daemon.proc.wait(10)
+    wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=10,
+             what="both task processes to stop")
+    log = daemon.log()
+    for task_id in (parent, sleeper):
+        assert log.count(f"task {task_id} stops: the daemon's main process "
+                         f"(pid {daemon.proc.pid}) is gone") == 1, log
+    assert "Traceback" not in log
+    # nothing was reported for them: the hub still has both open, to be freed as stale
+    assert task_state(hub, parent) == "OPEN" and task_state(hub, sleeper) == "OPEN"
+
+
+def test_debug_task_logs_our_handlers_at_debug(hub, builder, start_daemon):
+    daemon = start_daemon(hub, builder, args=["--debug-task"])
+    task_id = hub.make_task("tagNotification", [[], True, None, None, None, None])
+    assert hub.wait_task(task_id, timeout=30)["state"] == koji.TASK_STATES["CLOSED"]
+    log = daemon.log()
+    assert f"[DEBUG] {{{daemon.proc.pid}}}" not in log, "the main loop stays at INFO"
+    assert f"no recipients for the notification of task {task_id}" in log, log

@@ -20,6 +20,7 @@ from daemon_harness import GROUPS, TAG, TEST_IMAGE, TESTLIB
 from koji_adjutant.local import leftovers
 from koji_adjutant.local.cli import WORK_ROOT
 from rpmkit import Package, make_koji_repo, render_spec
+from unprivileged import run_as_nobody
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOL = str(Path(sys.executable).with_name("koji-adjutant"))
@@ -118,7 +119,34 @@ def test_srpm_with_buildrequires_from_a_file_repo(tmp_path, rpm_factory):
 def test_default_result_directory_is_named_after_the_nvr(tmp_path):
     proc = local("build", str(REPO_ROOT / "examples" / "hello"), "-c", NO_CONFIG, "-q",
                  cwd=tmp_path)
-    assert_built(proc, tmp_path / "results" / "hello-1.0-1", "hello", HOST_ARCH, "1")
+    resultdir = tmp_path / "results" / "hello-1.0-1"
+    assert_built(proc, resultdir, "hello", HOST_ARCH, "1")
+    # the summary says where the logs are, and a buildroot without a hub record is named
+    # by its tag, group and arch (not "local-None-0")
+    assert proc.stdout.splitlines()[-1] == "Logs in results/hello-1.0-1/logs/"
+    config = (resultdir / "logs" / HOST_ARCH / "mock_config.log").read_text()
+    assert f"# Koji buildroot name: local-build-{HOST_ARCH}" in config, config
+    state = (resultdir / "logs" / "srpm" / "state.log").read_text()
+    assert f"init buildroot local-srpm-build-{HOST_ARCH}" in state
+    assert "None" not in state
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--arch", "bogus"], f"--arch bogus: this machine builds for {HOST_ARCH} (and noarch)"),
+    (["--arch", "noarch", "git+https://git.example.com/hello.git"],
+     "git+https://git.example.com/hello.git: the URL names no commit to build: add #<commit> "
+     "(a commit hash, or a branch or tag), e.g. git+https://git.example.com/hello.git#main"),
+    (["https://git.example.com/hello.git#-x"], "the revision (fragment) '-x'"),
+])
+def test_a_bad_arch_or_git_url_is_refused_before_any_container(tmp_path, args, message):
+    source = [] if any(a.startswith(("git+", "https:")) for a in args) else [
+        str(REPO_ROOT / "examples" / "hello")]
+    # no podman at all: exit 2, not 69, shows that nothing asked for a container
+    proc = local("build", *source, *args, "-c", NO_CONFIG, cwd=tmp_path,
+                 env={"KOJI_ADJUTANT_PODMAN_URL": f"unix://{tmp_path}/no-podman.sock"})
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize("source, message", [
@@ -140,13 +168,30 @@ def test_a_failing_spec_fails_with_its_log(tmp_path):
     (source / f"{pkg.name}.spec").write_text(render_spec(pkg))
     for name, text in pkg.sources().items():
         (source / name).write_text(text)
-    resultdir = tmp_path / "results"
-    proc = local("build", str(source), "-c", NO_CONFIG, "-q", "--resultdir", str(resultdir))
+    proc = local("build", str(source), "-c", NO_CONFIG, "-q", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "error building package" in proc.stderr and "see build.log" in proc.stderr
     assert "Traceback" not in proc.stderr
+    # the SRPM was built: the results are named by its N-V-R, not by the directory
+    resultdir = tmp_path / "results" / "hello-broken-1.0-1"
+    assert proc.stderr.splitlines()[-1] == \
+        "koji-adjutant: error: logs in results/hello-broken-1.0-1/logs"
     assert (resultdir / "logs" / HOST_ARCH / "build.log").is_file()
     assert not list(resultdir.glob("*.rpm"))
+    assert not local_containers()
+
+
+def test_an_unreachable_git_host_is_named_with_gits_reason(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+    url = f"git+http://127.0.0.1:{port}/repos/hello.git#main"
+    proc = local("build", url, "-c", NO_CONFIG, "-q", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (f"koji-adjutant: error: cannot check out {url}: unable to access "
+            f"'http://127.0.0.1:{port}/repos/hello.git/': Failed to connect to 127.0.0.1 "
+            f"port {port}") in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
     assert not local_containers()
 
 
@@ -157,6 +202,22 @@ def test_a_missing_image_is_one_line_and_exit_69(tmp_path):
     assert proc.returncode == 69, proc.stderr
     assert "koji-adjutant-no-such-image" in proc.stderr and "Traceback" not in proc.stderr
     assert not local_containers()
+
+
+def test_a_user_the_podman_socket_refuses_is_told_so():
+    """Not root: the shared podman service runs, but its socket is root's (mode 0600)."""
+    socket_path = "/run/podman/podman.sock"
+    assert os.stat(socket_path).st_mode & 0o777 == 0o600 and os.stat(socket_path).st_uid == 0
+    proc = run_as_nobody("koji_adjutant.tool", "local", "build",
+                         str(REPO_ROOT / "examples" / "hello"), "-c", NO_CONFIG,
+                         env={"KOJI_ADJUTANT_PODMAN_URL": f"unix://{socket_path}"})
+    assert proc.returncode == 69, proc.stdout + proc.stderr
+    assert proc.stderr == (
+        f"koji-adjutant: error: permission denied on the podman API socket {socket_path}: "
+        "uid 65534 may not open it: run this as root (or as a user the socket's permissions "
+        "let in), or use your own podman service: systemctl --user enable --now "
+        "podman.socket and set [adjutant] podman_url (or KOJI_ADJUTANT_PODMAN_URL) to "
+        "unix:///run/user/65534/podman/podman.sock\n")
 
 
 def test_no_podman_is_one_line_and_exit_69(tmp_path):
@@ -250,9 +311,9 @@ def test_the_readme_command_works_in_a_clean_copy(tmp_path):
     proc = subprocess.run(["bash", "-c", readme_command()], cwd=tree, capture_output=True,
                           text=True, timeout=1200, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    tail = proc.stdout.rstrip().splitlines()[-3:]
+    tail = proc.stdout.rstrip().splitlines()[-4:]
     assert tail == ["Results in results/hello-1.0-1:", "  hello-1.0-1.src.rpm",
-                    f"  hello-1.0-1.{HOST_ARCH}.rpm"]
+                    f"  hello-1.0-1.{HOST_ARCH}.rpm", "Logs in results/hello-1.0-1/logs/"]
     built = headers(tree / "results" / "hello-1.0-1")
     assert built[f"hello-1.0-1.{HOST_ARCH}.rpm"]["name"] == "hello"
     assert not local_containers()

@@ -6,6 +6,7 @@ build user, and clear failures.
 """
 
 import os
+import socket
 from pathlib import Path
 
 import koji
@@ -112,6 +113,22 @@ def test_an_unknown_ref_fails_clearly(checkouts, git_server):
     assert 'git reset --hard no-such-branch' in str(exc.value)
     assert "checkout.log" in str(exc.value)
     assert "no-such-branch" in checkouts.hub_log()
+    # git's own reason, not only the command and the name of the log
+    assert "ambiguous argument 'no-such-branch': unknown revision" in str(exc.value)
+
+
+def test_an_unreachable_git_host_is_named_with_gits_reason(checkouts):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+    url = f"git+http://127.0.0.1:{port}/repos/hello.git#main"
+    with pytest.raises(TaskFailed) as exc:
+        checkouts.checkout(checkouts.allowed(url))
+    message = str(exc.value)
+    assert message.startswith(f"cannot check out {url}: unable to access "
+                              f"'http://127.0.0.1:{port}/repos/hello.git/': "), message
+    assert "Failed to connect to 127.0.0.1 port" in message
+    assert message.endswith("see checkout.log for details)")
 
 
 def test_a_missing_module_directory_fails_clearly(checkouts, git_server):

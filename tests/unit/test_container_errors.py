@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import koji
+import pytest
 
 from koji_adjutant.container import (
     ContainerCreateError,
@@ -12,6 +15,8 @@ from koji_adjutant.container import (
     ImageError,
     RuntimeUnavailable,
 )
+from koji_adjutant.container.errors import RuntimeDenied
+from koji_adjutant.container.podman_api import PodmanApi
 from koji_adjutant.errors import AdjutantError, RetryLater, TaskFailed
 
 
@@ -57,3 +62,20 @@ def test_an_unhandled_api_failure_still_reads_as_a_container_error():
     assert isinstance(failure, ContainerError)
     assert str(failure) == ("podman answered GET /containers/json with HTTP 500: "
                             "storage is full: check the podman service's log")
+
+
+def test_a_podman_socket_that_does_not_answer_names_the_sockets_own_error(tmp_path):
+    dead = tmp_path / "dead.sock"
+    with socket.socket(socket.AF_UNIX) as bound:  # bound, never listening: refused
+        bound.bind(str(dead))
+        for path, reason in ((tmp_path / "none.sock", "No such file or directory"),
+                             (dead, "Connection refused")):
+            api = PodmanApi(f"unix://{path}")
+            try:
+                with pytest.raises(RuntimeUnavailable) as exc:
+                    api.request("GET", "/_ping")
+            finally:
+                api.close()
+            assert not isinstance(exc.value, RuntimeDenied)
+            assert str(exc.value).startswith(f"the podman API service at unix://{path} did "
+                                             f"not answer GET /_ping ({reason}): start it ")

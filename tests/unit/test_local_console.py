@@ -25,7 +25,7 @@ def test_quiet_keeps_only_errors_and_the_summary():
     console.summary(Path("results/x-1-1"), [Path("x-1-1.x86_64.rpm"), Path("x-1-1.src.rpm")])
     assert err.getvalue() == "koji-adjutant: error: it broke; see build.log\n"
     assert out.getvalue() == ("Results in results/x-1-1:\n  x-1-1.src.rpm\n"
-                              "  x-1-1.x86_64.rpm\n")
+                              "  x-1-1.x86_64.rpm\nLogs in results/x-1-1/logs/\n")
 
 
 def test_the_tool_has_local_build_and_reproduce():

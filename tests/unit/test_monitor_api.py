@@ -219,10 +219,13 @@ def test_healthz_follows_check_ins_and_hub_errors(monitor):
     assert get(monitor, "healthz") == (200, {"healthy": True, "reason": "ok"})
     monitor.loop_failed(koji.GenericError("the hub answered with a fault"))
     assert get(monitor, "healthz")[0] == 200  # the hub is there: counted, not unhealthy
-    monitor.loop_failed(requests.ConnectionError("connection refused"))
+    monitor.hub_unreachable("Connection refused")  # the session's first failed try
     code, doc = get(monitor, "healthz")
-    assert code == 503 and "connection refused" in doc["reason"]
+    assert code == 503 and "Connection refused" in doc["reason"]
     assert get(monitor, "api/v1/status")[1]["ready"] is False
+    monitor.hub_answered()
+    assert get(monitor, "healthz")[0] == 200
+    monitor.hub_unreachable("Connection refused")
     checked_in(monitor)
     assert get(monitor, "healthz")[0] == 200
 
@@ -241,6 +244,8 @@ def test_metrics_parse_and_count_what_happened(monitor):
     monitor.task_reaped(42, RecordedHub("CLOSED", result={}))
     start_task(monitor, task_id=43)
     monitor.task_reaped(43, RecordedHub("FAILED", fault="boom"))
+    monitor.hub_unreachable("Connection refused")
+    # the try that gave up was counted when the session saw it: not again by the loop
     monitor.loop_failed(requests.ConnectionError("down"))
     monitor.loop_failed(koji.GenericError("fault"))
     code, text = get(monitor, "metrics")
@@ -258,6 +263,7 @@ def test_metrics_parse_and_count_what_happened(monitor):
     assert samples[("koji_adjutant_hub_errors_total", (("kind", "fault"),))] == 1
     assert samples[("koji_adjutant_tasks_running", ())] == 0
     assert samples[("koji_adjutant_up", ())] == 1 and samples[("koji_adjutant_ready", ())] == 0
+    assert samples[("koji_adjutant_hub_reachable", ())] == 0
 
 
 def test_counted_calls_count_failures(monitor):

@@ -4,10 +4,13 @@
 fail with a koji fault, crash with a plain exception, sleep, start a
 container labelled with its task id that only the daemon's sweep can remove, or
 (``gated_exec``) run a task container through the daemon's own container code and
-exec a command in it once the test creates the gate file ``<probe dir>/<id>.go``.
+exec a command in it once the test creates the gate file ``<probe dir>/<id>.go``, or
+(``parent``) make a subtask that sleeps and wait for it as a build parent does, or
+(``late``) outlive a cancel's SIGINT and then return a result the hub refuses.
 """
 
 import os
+import signal
 import subprocess
 import time
 
@@ -55,7 +58,23 @@ class ProbeTask(BaseTaskHandler):
             return "container task ended"
         if mode == "gated_exec":
             return self._gated_exec(value)
+        if mode == "late":
+            return self._late(value)
+        if mode == "parent":
+            sleeper = self.session.host.subtask(method="adjutantProbe", arglist=["sleep", value],
+                                                label="sleeper", parent=self.id)
+            self.wait(sleeper)
+            return "waited"
         raise koji.ParameterError(f"unknown probe mode {mode!r}")
+
+    def _late(self, timeout: float) -> str:
+        """Outlive a cancel's first signal, then report a result the hub no longer wants."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        deadline = time.monotonic() + timeout
+        while (self.session.getTaskInfo(self.id)["state"] != koji.TASK_STATES["CANCELED"]
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        return "too late"
 
     def _gated_exec(self, timeout: float) -> str:
         name = self.session.host.getHost()["name"]
