@@ -19,6 +19,7 @@ lends its phases the manager of its run, which the run closes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from koji_adjutant.buildroot.buildroot import Buildroot, BuildrootParams
@@ -36,23 +37,20 @@ RepoImageSource = Callable[[object, "int | None", str], "ImageChoice | None"]
 Echo = Callable[[str, str], None]
 
 
+@dataclass
 class TaskResources:
     """The image, logs, container manager and buildroots of one task (module docstring)."""
 
-    def __init__(self, options, *, logdir: Path, images: ImageSource,
-                 open_manager: Callable[[], ContainerManager], owns_manager: bool = True,
-                 uploader: LogUploader | None = None, echo: Echo | None = None,
-                 repo_images: RepoImageSource | None = None):
-        self.options = options
-        self.logdir = Path(logdir)
-        self._images = images
-        self._repo_images = repo_images
-        self._open_manager = open_manager
-        self._owns_manager = owns_manager
-        self._uploader = uploader
-        self._echo = echo
-        self._logs: TaskLogs | None = None
-        self._manager: ContainerManager | None = None
+    options: object
+    logdir: Path
+    images: ImageSource
+    open_manager: Callable[[], ContainerManager]
+    owns_manager: bool = True
+    uploader: LogUploader | None = None
+    echo: Echo | None = None
+    repo_images: RepoImageSource | None = None
+    _logs: TaskLogs | None = field(default=None, init=False, repr=False)
+    _manager: ContainerManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def for_hub_task(cls, hub: Hub, options, *, task_id: int, method: str, workdir: Path,
@@ -73,17 +71,17 @@ class TaskResources:
 
     def image(self, tag, event: int | None, arch: str) -> ImageChoice:
         """The image this task's method gets for ``tag`` and ``arch``."""
-        return self._images(tag, event, arch)
+        return self.images(tag, event, arch)
 
     def repo_image(self, tag, event: int | None, arch: str) -> ImageChoice | None:
         """The image a repository task runs its tools in; None: the host's tools."""
-        return self._repo_images(tag, event, arch) if self._repo_images else None
+        return self.repo_images(tag, event, arch) if self.repo_images else None
 
     @property
     def logs(self) -> TaskLogs:
         """The task's logs (made once)."""
         if self._logs is None:
-            self._logs = TaskLogs(self.logdir, self._uploader, echo=self._echo,
+            self._logs = TaskLogs(Path(self.logdir), self.uploader, echo=self.echo,
                                   limit=self.options.adjutant.log_limit)
         return self._logs
 
@@ -91,7 +89,7 @@ class TaskResources:
     def manager(self) -> ContainerManager:
         """The task's container manager (opened once, in this process)."""
         if self._manager is None:
-            self._manager = self._open_manager()
+            self._manager = self.open_manager()
         return self._manager
 
     def buildroot(self, params: BuildrootParams, record: BuildrootRecord,
@@ -102,7 +100,7 @@ class TaskResources:
 
     def close(self) -> None:
         """Close an owned container manager once the task's containers are gone."""
-        if self._manager is not None and self._owns_manager:
+        if self._manager is not None and self.owns_manager:
             close_when_done(self._manager)
         self._manager = None
 
