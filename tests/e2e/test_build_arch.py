@@ -344,7 +344,9 @@ def test_the_tags_module_streams_choose_what_is_installed(hub, f99, rpm_factory,
     hidden = importer.build_arch(needs, modular_repo(hub, rpm_factory, modpkg)["id"], "noarch")
     assert task_state(hub, finished(hub, hidden)["id"]) == "FAILED"
     logs = hub.topdir / "work" / koji.pathinfo.taskrelpath(hidden)
-    assert "filtered out by modular filtering" in (logs / "root.log").read_text()
+    # modular filtering hides it from the resolver: nothing provides the requirement
+    assert (logs / "root.log").read_text().startswith(
+        "cannot resolve the BuildRequires of needs-modpkg-1.0-1.src.rpm: 'modpkg'\n")
     # mock.module_setup_commands enables the stream before anything is installed
     hub.edit_tag(TAG, extra={"mock.module_setup_commands": [["enable", "modp:one"]]})
     repo = modular_repo(hub, rpm_factory, modpkg)
