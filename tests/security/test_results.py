@@ -160,9 +160,9 @@ def test_hostile_results_never_reach_the_local_results(tmp_path, secret, other_b
                           timeout=900, check=False)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
-    # the results are logs only, under results/<source>/, nothing written beside them
+    # the results are logs only, under results/<N-V-R of the SRPM>/, nothing written beside
     assert [p.name for p in cwd.iterdir()] == ["results"]
     [resultdir] = (cwd / "results").iterdir()
-    assert resultdir.name == source.name
+    assert resultdir.name == f"{source.name}-1.0-1"
     assert not [p for p in cwd.rglob("*") if p.name.endswith(".rpm")]
     assert_nowhere(cwd, [secret.read_bytes(), shadow_bytes()])
