@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from koji_adjutant.buildroot.deps import Dependencies
+from koji_adjutant.buildroot.prefetch import OPEN_BASE
 from koji_adjutant.errors import TaskFailed
 
 MARK = "BUILDDEP "
@@ -32,19 +33,7 @@ NEVRA = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+^~-]*-\d+:[A-Za-z0-9._+^~]+-[A-Za
 RESOLVE_SCRIPT = r"""
 import json, sys
 import dnf, dnf.exceptions, dnf.selector
-
-
-def open_base(conf):
-    base = dnf.Base()
-    subs = base.conf.substitutions
-    for key in [key for key, value in subs.items() if value is None]:
-        del subs[key]   # an image without a release package has no releasever
-    base.conf.config_file_path = conf
-    base.conf.read()
-    base.read_all_repos()
-    base.fill_sack(load_system_repo=True)
-    return base
-
+""" + OPEN_BASE + r"""
 
 def providers(query, dep):
     found = query.filter(provides=dep)

@@ -49,6 +49,21 @@ HTTP_SCHEMES = ("http", "https")
 KOJI_REPO = "build"  # the koji repo's id in the buildroot's dnf.conf
 FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+~^-]*\.rpm")
 
+# The part of the buildroot's resolvers (this one and depsolve's) that opens dnf the way
+# the buildroot's dnf.conf says, after ``import dnf``.
+OPEN_BASE = r"""
+def open_base(conf):
+    base = dnf.Base()
+    subs = base.conf.substitutions
+    for key in [key for key, value in subs.items() if value is None]:
+        del subs[key]   # an image without a release package has no releasever
+    base.conf.config_file_path = conf
+    base.conf.read()
+    base.read_all_repos()
+    base.fill_sack(load_system_repo=True)
+    return base
+"""
+
 # Run in the container as ``python3 -I -c RESOLVE_SCRIPT <dnf.conf> <spec>...``: what
 # ``dnf install <spec>...`` would install, one JSON object per line after MARK.
 RESOLVE_SCRIPT = r"""
@@ -58,15 +73,9 @@ try:
 except ImportError:
     print("PREFETCH-NO-DNF-API", flush=True)
     sys.exit(0)
-base = dnf.Base()
-subs = base.conf.substitutions
-for key in [key for key, value in subs.items() if value is None]:
-    del subs[key]   # an image without a release package has no releasever
-base.conf.config_file_path = sys.argv[1]
-base.conf.read()
-base.read_all_repos()
+""" + OPEN_BASE + r"""
 try:
-    base.fill_sack(load_system_repo=True)
+    base = open_base(sys.argv[1])
     base.install_specs(sys.argv[2:])
     base.resolve()
 except dnf.exceptions.Error as exc:
